@@ -1,0 +1,96 @@
+/**
+ * `bootpack`: the command-line shell over the library. Each command's module is loaded only when
+ * that command runs, so a gate pays for nothing it does not use.
+ *
+ * @module
+ */
+
+import { closest } from "./cli/_args.ts";
+import { printError, writeStderr, writeStdout } from "./cli/_output.ts";
+
+type CommandMain = (args: string[]) => Promise<number>;
+
+interface Command {
+  readonly summary: string;
+  readonly load: () => Promise<CommandMain>;
+}
+
+const COMMANDS: Readonly<Record<string, Command>> = {
+  acceptance: {
+    summary: "Read-only gate on the BootPack's SNAPSHOT",
+    load: async () => (await import("./cli/acceptance.ts")).main,
+  },
+  selftest: {
+    summary: "Read-only probe of the external KB the POINTER names, with diagnostics",
+    load: async () => (await import("./cli/selftest.ts")).main,
+  },
+  demo: {
+    summary: "Run the pipeline on the bundled example (examples/)",
+    load: async () => (await import("./cli/demo.ts")).main,
+  },
+};
+
+/** Version of the CLI, printed by `--version`. */
+export const VERSION = "0.1.0";
+
+function usage(): string {
+  const width = Math.max(...Object.keys(COMMANDS).map((c) => c.length));
+  const list = Object.entries(COMMANDS)
+    .map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`)
+    .join("\n");
+  return `bootpack ${VERSION}: check, rebuild and certify BootPacks and their bug KB
+
+Usage: bootpack <COMMAND> [ARGS...]
+       bootpack <COMMAND> --help
+
+Commands:
+${list}
+
+Exit codes: 0 pass, 1 gate blocked or check failed, 2 usage error.
+`;
+}
+
+/**
+ * Runs the CLI.
+ *
+ * @param args Command-line arguments.
+ * @returns The exit code: 0 pass, 1 blocked or failed, 2 usage error.
+ * @example
+ * ```ts
+ * import { main } from "./cli.ts";
+ * if (await main(["--help"]) !== 0) throw new Error();
+ * ```
+ */
+export async function main(args: string[]): Promise<number> {
+  const [name, ...rest] = args;
+  if (name === undefined) {
+    writeStderr(usage());
+    return 2;
+  }
+  if (name === "-h" || name === "--help" || name === "help") {
+    writeStdout(usage());
+    return 0;
+  }
+  if (name === "--version" || name === "-V") {
+    writeStdout(`bootpack ${VERSION}\n`);
+    return 0;
+  }
+  const command = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
+  if (!command) {
+    const hint = closest(name, Object.keys(COMMANDS));
+    printError(
+      `Unknown command ${JSON.stringify(name)}${hint ? `; did you mean ${hint}?` : ""}`,
+    );
+    writeStderr("Run bootpack --help for the list of commands.\n");
+    return 2;
+  }
+  try {
+    return await (await command.load())(rest);
+  } catch (error) {
+    // A bug, not bad input: say so without a stack trace, and fail closed.
+    printError(`${name}: internal error: ${error instanceof Error ? error.message : error}`);
+    return 1;
+  }
+}
+
+if (import.meta.main) Deno.exitCode = await main(Deno.args);

@@ -1,0 +1,244 @@
+/**
+ * The one I/O seam that every command reads files through: whole-file reads that detect short
+ * reads, time out, retry transient faults a bounded number of times, and inject the chaos fault
+ * modes of gate G3 (`--chaos MODE`) so that anyone can watch the tools fail closed.
+ *
+ * Chaos modes, applied to every attempt of every read:
+ * - `TIMEOUT`: the read never completes; it times out after `io_timeout_ms` (transient, retried).
+ * - `ERROR`: the read fails with an I/O error (transient, retried).
+ * - `PARTIAL`: the read returns the first half of the file (detected as a short read, retried).
+ * - `EMPTY`: the read returns no bytes (detected as a short read, retried).
+ * - `CORRUPT`: one byte in the middle is replaced by a byte that is never valid UTF-8 (`0xFF`, or
+ *   `0x00` where it was `0xFF`); not detectable at this level and never retried: parsers reject it
+ *   and hashes no longer match.
+ * - `LATENCY`: each read waits `chaos_latency_ms` first, then succeeds.
+ *
+ * @module
+ */
+
+import type { Calibration } from "./calibration.ts";
+import { retry, RetryExhaustedError } from "./retry.ts";
+
+/** The chaos fault modes of gate G3. */
+export const CHAOS_MODES = ["TIMEOUT", "ERROR", "PARTIAL", "EMPTY", "CORRUPT", "LATENCY"] as const;
+
+/** One chaos fault mode. */
+export type ChaosMode = typeof CHAOS_MODES[number];
+
+/** Reason codes of {@linkcode FileReadError}. */
+export type FileReadCode =
+  | "NOT_FOUND"
+  | "PERMISSION"
+  | "NOT_A_FILE"
+  | "IO_TIMEOUT"
+  | "IO_ERROR"
+  | "IO_SHORT_READ";
+
+/** A file that could not be read; `attempts` counts the tries made (1 + retries at most). */
+export class FileReadError extends Error {
+  /** Stable reason code. */
+  readonly code: FileReadCode;
+  /** The path as given. */
+  readonly path: string;
+  /** Attempts made. */
+  readonly attempts: number;
+  /** Whether trying again later may succeed. */
+  readonly transient: boolean;
+
+  /**
+   * Creates the error.
+   *
+   * @param code Reason code.
+   * @param path The file.
+   * @param message Human-readable message.
+   * @param attempts Attempts made.
+   */
+  constructor(code: FileReadCode, path: string, message: string, attempts = 1) {
+    super(message);
+    this.name = "FileReadError";
+    this.code = code;
+    this.path = path;
+    this.attempts = attempts;
+    this.transient = code === "IO_TIMEOUT" || code === "IO_ERROR" || code === "IO_SHORT_READ";
+  }
+}
+
+/** Options of {@linkcode readFileBytes}. */
+export interface ReadFileOptions {
+  /** Thresholds: `retry_count`, `retry_backoff_ms`, `io_timeout_ms`, `chaos_latency_ms`. */
+  readonly calibration: Calibration;
+  /** Fault to inject into every attempt. Default none. */
+  readonly chaos?: ChaosMode | undefined;
+  /** Called before each retry, e.g. for a progress message. */
+  readonly onRetry?: (attempt: number, error: FileReadError) => void;
+}
+
+/**
+ * Parses a `--chaos` value.
+ *
+ * @param value The option's value, case-insensitive.
+ * @returns The mode.
+ * @throws {TypeError} For an unknown mode.
+ * @example
+ * ```ts
+ * import { parseChaosMode } from "./file_read.ts";
+ * if (parseChaosMode("partial") !== "PARTIAL") throw new Error();
+ * ```
+ */
+export function parseChaosMode(value: string): ChaosMode {
+  const upper = value.toUpperCase();
+  const mode = CHAOS_MODES.find((m) => m === upper);
+  if (!mode) {
+    throw new TypeError(
+      `Cannot use chaos mode "${value}": expected one of ${CHAOS_MODES.join(", ")}`,
+    );
+  }
+  return mode;
+}
+
+/**
+ * Reads a whole regular file. A read that returns fewer bytes than the file's size, fails with an
+ * I/O error, or takes longer than `io_timeout_ms` is retried up to `retry_count` times with
+ * doubling backoff; a missing file, a permission error or a non-file is not.
+ *
+ * @param path The file.
+ * @param options Calibration and chaos mode.
+ * @returns The file's bytes.
+ * @throws {FileReadError} When the file cannot be read.
+ * @example
+ * ```ts
+ * import { DEFAULT_CALIBRATION } from "./calibration.ts";
+ * import { readFileBytes } from "./file_read.ts";
+ * const bytes = await readFileBytes("deno.json", { calibration: DEFAULT_CALIBRATION });
+ * if (bytes.length === 0) throw new Error();
+ * ```
+ */
+export async function readFileBytes(path: string, options: ReadFileOptions): Promise<Uint8Array> {
+  const cal = options.calibration;
+  try {
+    return await retry((attempt) => attemptRead(path, options, attempt), {
+      retries: cal.retry_count,
+      backoffMs: cal.retry_backoff_ms,
+      isTransient: (e) => e instanceof FileReadError && e.transient,
+      onRetry: (attempt, e) => options.onRetry?.(attempt, e as FileReadError),
+    });
+  } catch (error) {
+    if (error instanceof RetryExhaustedError && error.cause instanceof FileReadError) {
+      const last = error.cause;
+      throw new FileReadError(
+        last.code,
+        path,
+        `${last.message} (${error.attempts} attempts)`,
+        error.attempts,
+      );
+    }
+    throw error;
+  }
+}
+
+async function attemptRead(path: string, options: ReadFileOptions, _: number): Promise<Uint8Array> {
+  const cal = options.calibration;
+  const chaos = options.chaos;
+  if (chaos === "LATENCY") await delay(cal.chaos_latency_ms);
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () =>
+        reject(
+          new FileReadError(
+            "IO_TIMEOUT",
+            path,
+            `Cannot read "${path}": no answer within ${cal.io_timeout_ms} ms`,
+          ),
+        ),
+      cal.io_timeout_ms,
+    );
+  });
+  try {
+    const read = chaos === "TIMEOUT" ? new Promise<never>(() => {}) : readOnce(path, chaos);
+    return await Promise.race([read, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+async function readOnce(path: string, chaos: ChaosMode | undefined): Promise<Uint8Array> {
+  if (chaos === "ERROR") {
+    throw new FileReadError("IO_ERROR", path, `Cannot read "${path}": input/output error (chaos)`);
+  }
+  let file: Deno.FsFile;
+  try {
+    file = await Deno.open(path, { read: true });
+  } catch (error) {
+    throw classify(error, path);
+  }
+  try {
+    let size: number;
+    try {
+      const info = await file.stat();
+      if (!info.isFile) {
+        throw new FileReadError("NOT_A_FILE", path, `Cannot read "${path}": not a regular file`);
+      }
+      size = info.size;
+    } catch (error) {
+      throw classify(error, path);
+    }
+    let data = await readAll(file, size, path);
+    if (chaos === "PARTIAL") data = data.subarray(0, Math.floor(data.length / 2));
+    if (chaos === "EMPTY") data = data.subarray(0, 0);
+    if (chaos === "CORRUPT" && data.length > 0) {
+      data = data.slice();
+      const mid = Math.floor(data.length / 2);
+      data[mid] = data[mid] === 0xff ? 0x00 : 0xff;
+    }
+    if (data.length < size) {
+      throw new FileReadError(
+        "IO_SHORT_READ",
+        path,
+        `Cannot read "${path}": got ${data.length} of ${size} bytes`,
+      );
+    }
+    return data;
+  } finally {
+    file.close();
+  }
+}
+
+async function readAll(file: Deno.FsFile, size: number, path: string): Promise<Uint8Array> {
+  let buf = new Uint8Array(Math.max(size, 0) + 1);
+  let used = 0;
+  for (;;) {
+    if (used === buf.length) {
+      const bigger = new Uint8Array(buf.length * 2);
+      bigger.set(buf);
+      buf = bigger;
+    }
+    let n: number | null;
+    try {
+      n = await file.read(buf.subarray(used));
+    } catch (error) {
+      throw classify(error, path);
+    }
+    if (n === null) return buf.subarray(0, used);
+    used += n;
+  }
+}
+
+function classify(error: unknown, path: string): FileReadError {
+  if (error instanceof FileReadError) return error;
+  const why = error instanceof Error ? error.message : String(error);
+  if (error instanceof Deno.errors.NotFound) {
+    return new FileReadError("NOT_FOUND", path, `Cannot read "${path}": no such file`);
+  }
+  if (error instanceof Deno.errors.PermissionDenied || error instanceof Deno.errors.NotCapable) {
+    return new FileReadError("PERMISSION", path, `Cannot read "${path}": permission denied`);
+  }
+  if (error instanceof Deno.errors.IsADirectory) {
+    return new FileReadError("NOT_A_FILE", path, `Cannot read "${path}": is a directory`);
+  }
+  return new FileReadError("IO_ERROR", path, `Cannot read "${path}": ${why}`);
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

@@ -1,0 +1,215 @@
+/**
+ * The read-only gates `acceptance` and `selftest` (SPEC §3): read the BootPack and the KB its
+ * POINTER names through the I/O seam, gather the facts, decide. Never writes.
+ *
+ * @module
+ */
+
+import { decodeBootPack, parseBootPack, type PointerSection } from "./bootpack_parse.ts";
+import { type Calibration, DEFAULT_CALIBRATION } from "./calibration.ts";
+import type { Diagnostic } from "./diagnostic.ts";
+import { type ChaosMode, FileReadError, readFileBytes } from "./file_read.ts";
+import {
+  decideGate,
+  type GateCommand,
+  type GateDiag,
+  type GateReport,
+  type KbFacts,
+} from "./gate_verdict.ts";
+import { parseKb } from "./kb_parse.ts";
+import { type PathMapping, resolvePointerPath, toLongPath } from "./pointer_path.ts";
+import { sha256Hex } from "./sha256.ts";
+
+/** Options of {@linkcode runGate}. */
+export interface RunGateOptions {
+  /** Turn warnings (stale, unreachable pointer) into blocks. Default `false`. */
+  readonly strict?: boolean;
+  /** `--map FROM=TO` rules for the POINTER's Path. Default none. */
+  readonly maps?: readonly PathMapping[];
+  /** Chaos fault to inject into every file read. Default none. */
+  readonly chaos?: ChaosMode | undefined;
+  /** Thresholds (retries, timeouts). Default: the built-in calibration. */
+  readonly calibration?: Calibration;
+  /** Path flavour of this host. Default: from `Deno.build.os`. */
+  readonly platform?: "windows" | "posix";
+}
+
+/**
+ * Runs `acceptance` (entries from the SNAPSHOT) or `selftest` (entries from the external KB, plus
+ * diagnostics) on a BootPack. Any problem reading or parsing becomes a block in the report: this
+ * function does not throw for bad input.
+ *
+ * @param command `acceptance` or `selftest`.
+ * @param bootpack Path of the BootPack.
+ * @param options Strictness, path mappings, chaos, calibration.
+ * @returns The gate's report.
+ * @example
+ * ```ts
+ * import { runGate } from "./gate.ts";
+ * const report = await runGate("acceptance", "examples/bootpack.txt");
+ * if (!report.verdict.pass) throw new Error(report.verdict.text);
+ * ```
+ */
+export async function runGate(
+  command: GateCommand,
+  bootpack: string,
+  options: RunGateOptions = {},
+): Promise<GateReport> {
+  const calibration = options.calibration ?? DEFAULT_CALIBRATION;
+  const read = { calibration, chaos: options.chaos };
+  const violations: Diagnostic[] = [];
+  let parseWarnings: readonly Diagnostic[] = [];
+  let snapshot = null;
+  let pointer: PointerSection | null = null;
+
+  let bytes: Uint8Array | null = null;
+  try {
+    bytes = await readFileBytes(bootpack, read);
+  } catch (error) {
+    violations.push(readProblem(error, "BOOTPACK_", null));
+  }
+  if (bytes) {
+    const decoded = decodeBootPack(bytes);
+    violations.push(...decoded.violations);
+    if (decoded.text !== null) {
+      const parsed = parseBootPack(decoded.text);
+      violations.push(...parsed.violations);
+      parseWarnings = parsed.warnings;
+      snapshot = parsed.snapshot?.kb ?? null;
+      pointer = parsed.pointer;
+    }
+  }
+
+  const baseDir = dirname(bootpack);
+  const kb = await probeKb(pointer, baseDir, options, read);
+  const diag = command === "selftest" ? await diagnose(pointer, kb, baseDir, options) : null;
+  return decideGate(
+    { command, bootpack, violations, parseWarnings, snapshot, pointer, kb, diag },
+    { strict: options.strict ?? false },
+  );
+}
+
+async function probeKb(
+  pointer: PointerSection | null,
+  baseDir: string,
+  options: RunGateOptions,
+  read: { calibration: Calibration; chaos: ChaosMode | undefined },
+): Promise<KbFacts> {
+  const none = { path: null, problem: null, sha256: null, summary: null };
+  if (!pointer?.path) return { status: "absent", ...none };
+  const resolved = resolvePointerPath(pointer.path.value, {
+    maps: options.maps ?? [],
+    baseDir,
+    ...(options.platform ? { platform: options.platform } : {}),
+  });
+  if (!resolved.ok) {
+    return {
+      status: "unmapped",
+      ...none,
+      problem: { code: "POINTER_UNMAPPED", line: pointer.path.line, message: resolved.reason },
+    };
+  }
+  const path = resolved.path;
+  let bytes: Uint8Array;
+  try {
+    bytes = await readFileBytes(path, read);
+  } catch (error) {
+    const p = readProblem(error, "POINTER_", pointer.path.line);
+    return {
+      status: "unreachable",
+      ...none,
+      path,
+      problem: { ...p, code: "POINTER_UNREACHABLE", message: `${p.message} [${p.code}]` },
+    };
+  }
+  const sha256 = await sha256Hex(bytes);
+  const name = basename(path);
+  let text: string;
+  try {
+    text = new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+  } catch {
+    return {
+      status: "invalid",
+      path,
+      sha256,
+      summary: null,
+      problem: { code: "KB_INVALID_UTF8", line: null, file: name, message: "Not valid UTF-8" },
+    };
+  }
+  const parsed = parseKb(text, { codePrefix: "KB_" });
+  if (!parsed.ok) {
+    return {
+      status: "invalid",
+      path,
+      sha256,
+      summary: null,
+      problem: { ...parsed.diagnostic, file: name },
+    };
+  }
+  return { status: "ok", path, sha256, summary: parsed.kb.summary, problem: null };
+}
+
+async function diagnose(
+  pointer: PointerSection | null,
+  kb: KbFacts,
+  baseDir: string,
+  options: RunGateOptions,
+): Promise<GateDiag> {
+  const raw = pointer?.path?.raw ?? null;
+  const dequoted = pointer?.path?.value ?? null;
+  const maps = options.maps ?? [];
+  const platform = options.platform;
+  const test = async (p: string | null): Promise<boolean> => {
+    if (p === null) return false;
+    const r = resolvePointerPath(p, { maps, baseDir, ...(platform ? { platform } : {}) });
+    if (!r.ok) return false;
+    try {
+      return (await Deno.stat(r.path)).isFile;
+    } catch {
+      return false;
+    }
+  };
+  return {
+    First3: raw === null ? null : escapeInvisible(raw.slice(0, 3)),
+    PathLength: raw === null ? null : raw.length,
+    "TestPath.Raw": await test(raw),
+    "TestPath.Dequoted": await test(dequoted),
+    "TestPath.Long": await test(dequoted === null ? null : toLongPath(dequoted) ?? dequoted),
+    OpenReadOK: kb.sha256 !== null,
+    KbSha: kb.sha256,
+    PtrSha: pointer?.sha256?.value ?? null,
+    PtrEntriesNote: pointer?.entries?.value ?? null,
+  };
+}
+
+function readProblem(error: unknown, prefix: string, line: number | null): Diagnostic {
+  if (error instanceof FileReadError) {
+    return { code: prefix + error.code, line, message: error.message };
+  }
+  const why = error instanceof Error ? error.message : String(error);
+  return { code: prefix + "IO_ERROR", line, message: `Cannot read: ${why}` };
+}
+
+/** Escapes characters that would be invisible or ambiguous in a `diag:` line. */
+function escapeInvisible(s: string): string {
+  return s.replace(
+    // deno-lint-ignore no-control-regex
+    /[\u0000-\u001f\u007f-\u009f\u00a0\u00ad\u200b-\u200f\u2028\u2029\ufeff|]/g,
+    (c) => "\\u" + c.charCodeAt(0).toString(16).toUpperCase().padStart(4, "0"),
+  );
+}
+
+function lastSep(path: string): number {
+  const windows = globalThis.Deno?.build.os === "windows";
+  return Math.max(path.lastIndexOf("/"), windows ? path.lastIndexOf("\\") : -1);
+}
+
+function dirname(path: string): string {
+  const i = lastSep(path);
+  if (i === -1) return ".";
+  return i === 0 ? path.slice(0, 1) : path.slice(0, i);
+}
+
+function basename(path: string): string {
+  return path.slice(lastSep(path) + 1);
+}

@@ -1,0 +1,39 @@
+/**
+ * `bootpack`: check, rebuild and certify BootPacks, the text files pasted at the start of an
+ * assistant session that carry a SNAPSHOT of a bug knowledge base (KB) and a POINTER to it.
+ *
+ * The read-only gates:
+ *
+ * ```ts
+ * import { formatGateText, runGate } from "./mod.ts";
+ *
+ * const report = await runGate("acceptance", "examples/bootpack.txt", {
+ *   maps: [{ from: "\\\\DS-918\\kb", to: "examples" }],
+ * });
+ * const text = formatGateText(report);
+ * if (!report.verdict.pass || !text.includes("ptr_sha_match=True")) throw new Error(text);
+ * ```
+ *
+ * The parser alone, pure (text in, structure and diagnostics out):
+ *
+ * ```ts
+ * import { parseBootPack } from "./mod.ts";
+ *
+ * const bp = parseBootPack("[BUG_KB_JSON]\n```json\n[]\n```\n");
+ * if (bp.violations[0]?.code !== "FENCE_LANG_TAG") throw new Error();
+ * ```
+ *
+ * @module
+ */
+
+export * from "./lib/diagnostic.ts";
+export * from "./lib/bootpack_parse.ts";
+export * from "./lib/kb_parse.ts";
+export * from "./lib/sha256.ts";
+export * from "./lib/pointer_path.ts";
+export * from "./lib/calibration.ts";
+export * from "./lib/retry.ts";
+export * from "./lib/file_read.ts";
+export * from "./lib/gate_verdict.ts";
+export * from "./lib/gate.ts";
+export * from "./lib/gate_format.ts";
