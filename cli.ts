@@ -24,6 +24,22 @@ const COMMANDS: Readonly<Record<string, Command>> = {
     summary: "Read-only probe of the external KB the POINTER names, with diagnostics",
     load: async () => (await import("./cli/selftest.ts")).main,
   },
+  ingest: {
+    summary: "Add one entry to the KB (locked, atomic)",
+    load: async () => (await import("./cli/ingest.ts")).main,
+  },
+  rebuild: {
+    summary: "Rewrite the SNAPSHOT and POINTER from the KB (locked, atomic)",
+    load: async () => (await import("./cli/rebuild.ts")).main,
+  },
+  proofpack: {
+    summary: "Export, verify or replay a proofpack (export | verify | replay)",
+    load: async () => (await import("./cli/proofpack.ts")).main,
+  },
+  certify: {
+    summary: "Run gates G0-G5 on scratch copies and write a certification report",
+    load: async () => (await import("./cli/certify.ts")).main,
+  },
   demo: {
     summary: "Run the pipeline on the bundled example (examples/)",
     load: async () => (await import("./cli/demo.ts")).main,
