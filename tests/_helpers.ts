@@ -1,0 +1,100 @@
+/**
+ * Test helpers: run the CLI as a real subprocess, and give each test its own temporary folder.
+ *
+ * @module
+ */
+
+/** What a subprocess did. */
+export interface CliResult {
+  /** Exit code. */
+  readonly code: number;
+  /** Everything on stdout, decoded. */
+  readonly stdout: string;
+  /** Everything on stderr, decoded. */
+  readonly stderr: string;
+}
+
+/** Options of {@linkcode runCli}. */
+export interface RunCliOptions {
+  /** Deno permission flags. Default `["--allow-read"]` (what the read-only gates get). */
+  readonly permissions?: readonly string[];
+  /** Working directory. Default: the repository root. */
+  readonly cwd?: string;
+  /** Bytes for stdin. Default: none (stdin closed). */
+  readonly stdin?: Uint8Array | string;
+  /** Extra environment variables. */
+  readonly env?: Record<string, string>;
+}
+
+/** Absolute path of the repository root. */
+export const ROOT: string = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
+
+/** Absolute path of `cli.ts`. */
+export const CLI: string = `${ROOT}/cli.ts`;
+
+/**
+ * Runs `deno run <permissions> cli.ts <args>` as a subprocess, as a user would.
+ *
+ * @param args CLI arguments.
+ * @param options Permissions, cwd, stdin, environment.
+ * @returns Exit code, stdout and stderr.
+ */
+export async function runCli(
+  args: readonly string[],
+  options: RunCliOptions = {},
+): Promise<CliResult> {
+  const permissions = options.permissions ?? ["--allow-read"];
+  const command = new Deno.Command(Deno.execPath(), {
+    args: ["run", "--no-prompt", "--quiet", ...permissions, CLI, ...args],
+    cwd: options.cwd ?? ROOT,
+    stdin: options.stdin === undefined ? "null" : "piped",
+    stdout: "piped",
+    stderr: "piped",
+    env: { NO_COLOR: "1", ...options.env },
+  });
+  const child = command.spawn();
+  if (options.stdin !== undefined) {
+    const writer = child.stdin.getWriter();
+    await writer.write(
+      typeof options.stdin === "string" ? new TextEncoder().encode(options.stdin) : options.stdin,
+    );
+    await writer.close();
+  }
+  const out = await child.output();
+  const dec = new TextDecoder();
+  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+}
+
+/**
+ * Runs `fn` with a fresh temporary folder, removed afterwards whatever happens.
+ *
+ * @param fn The test body; receives the folder's path.
+ * @returns What `fn` returns.
+ */
+export async function withTempDir<T>(fn: (dir: string) => Promise<T>): Promise<T> {
+  const dir = await Deno.makeTempDir({ prefix: "bootpack_test_" });
+  try {
+    return await fn(dir);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+/**
+ * Copies the bundled example (`examples/bootpack.txt`, `examples/BUG_KB.json.txt`) into `dir`.
+ *
+ * @param dir Target folder.
+ * @returns Paths of the two copies.
+ */
+export async function copyExample(dir: string): Promise<{ bootpack: string; kb: string }> {
+  const bootpack = `${dir}/bootpack.txt`;
+  const kb = `${dir}/BUG_KB.json.txt`;
+  await Deno.copyFile(`${ROOT}/examples/bootpack.txt`, bootpack);
+  await Deno.copyFile(`${ROOT}/examples/BUG_KB.json.txt`, kb);
+  return { bootpack, kb };
+}
+
+/** The `--map` value that points the example's `\\DS-918\kb` at `dir`. */
+export function exampleMap(dir: string): string {
+  return `\\\\DS-918\\kb=${dir}`;
+}
