@@ -150,10 +150,13 @@ function checkObject(
   source: string,
 ): void {
   if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    const key = prefix.replace(/\.$/, "");
     throw new CalibrationError(
       "CALIBRATION_TYPE",
-      prefix || null,
-      `Cannot use calibration "${source}": ${prefix || "the document"} must be an object`,
+      key || null,
+      `Cannot use calibration "${source}": ${
+        key ? `key ${key}` : "the document"
+      } must be an object, found ${JSON.stringify(value)}`,
     );
   }
   const record = value as Record<string, unknown>;
