@@ -1,0 +1,168 @@
+/**
+ * Runs this program's own CLI as a separate process, the one place that knows how: from source,
+ * `deno run --no-prompt <exact permissions> <repo>/cli.ts …`; from a compiled binary (`bootpack`,
+ * whose permissions are built in), the binary itself. Used by the stress and certification gates,
+ * which must measure and judge commands as a user runs them.
+ *
+ * @module
+ */
+
+/** The permissions each command's `deno task` grants (SPEC §4), for running it from source. */
+export const COMMAND_PERMISSIONS: Readonly<Record<string, readonly string[]>> = {
+  acceptance: ["--allow-read"],
+  selftest: ["--allow-read"],
+  ingest: ["--allow-read", "--allow-write"],
+  rebuild: ["--allow-read", "--allow-write"],
+  proofpack: ["--allow-read", "--allow-write", "--allow-run"],
+};
+
+/** A program and its arguments. */
+export interface CliInvocation {
+  /** The executable. */
+  readonly command: string;
+  /** Its arguments. */
+  readonly args: readonly string[];
+  /** `source` when run with `deno run cli.ts`, `binary` when the compiled program runs itself. */
+  readonly mode: "source" | "binary";
+}
+
+/** Options of {@linkcode cliInvocation}. */
+export interface CliInvocationOptions {
+  /** Deno permission flags when run from source. Default: the command's {@linkcode COMMAND_PERMISSIONS}. */
+  readonly permissions?: readonly string[];
+  /** The running executable. Default `Deno.execPath()`. */
+  readonly execPath?: string;
+}
+
+/**
+ * Tells how to run the CLI with `args` as a separate process.
+ *
+ * @param args CLI arguments, the command first (e.g. `["acceptance", "b.txt"]`).
+ * @param options Permissions and executable.
+ * @returns The program and its arguments.
+ * @throws {TypeError} When `args` is empty or names a command with no known permissions and none
+ * are given.
+ * @example
+ * ```ts
+ * import { cliInvocation } from "./cli_process.ts";
+ * const inv = cliInvocation(["acceptance", "b.txt"], { execPath: "/usr/bin/deno" });
+ * if (inv.mode !== "source" || inv.args[3] !== "--allow-read") throw new Error();
+ * const bin = cliInvocation(["acceptance", "b.txt"], { execPath: "/opt/bootpack" });
+ * if (bin.command !== "/opt/bootpack" || bin.args[0] !== "acceptance") throw new Error();
+ * ```
+ */
+export function cliInvocation(
+  args: readonly string[],
+  options: CliInvocationOptions = {},
+): CliInvocation {
+  const name = args[0];
+  if (name === undefined) throw new TypeError('Cannot run the CLI "": no command given');
+  const exec = options.execPath ?? Deno.execPath();
+  const base = exec.slice(Math.max(exec.lastIndexOf("/"), exec.lastIndexOf("\\")) + 1)
+    .toLowerCase();
+  if (base !== "deno" && base !== "deno.exe") {
+    return { command: exec, args: [...args], mode: "binary" };
+  }
+  const permissions = options.permissions ?? COMMAND_PERMISSIONS[name];
+  if (permissions === undefined) {
+    throw new TypeError(`Cannot run the CLI "${name}": no permissions known for this command`);
+  }
+  return {
+    command: exec,
+    args: ["run", "--no-prompt", "--quiet", ...permissions, CLI_PATH, ...args],
+    mode: "source",
+  };
+}
+
+/** Absolute path of `cli.ts` next to this library (meaningful when run from source). */
+const CLI_PATH: string = decodeURIComponent(new URL("../cli.ts", import.meta.url).pathname)
+  .replace(/^\/([A-Za-z]:\/)/, "$1");
+
+/** What a CLI process did. */
+export interface CliProcessResult {
+  /** Exit code (`-1` when it was killed for exceeding `timeoutMs`). */
+  readonly code: number;
+  /** stdout, decoded. */
+  readonly stdout: string;
+  /** stderr, decoded. */
+  readonly stderr: string;
+  /** Wall-clock time from spawn to exit, in ms. */
+  readonly ms: number;
+  /** It ran past `timeoutMs` and was killed. */
+  readonly timedOut: boolean;
+}
+
+/** Options of {@linkcode runCliProcess}. */
+export interface RunCliProcessOptions extends CliInvocationOptions {
+  /** Working directory. Default: the current one. */
+  readonly cwd?: string;
+  /** Bytes on stdin. Default: none (stdin closed). */
+  readonly stdin?: Uint8Array;
+  /** Kill the process after this many ms. Default: no limit. */
+  readonly timeoutMs?: number;
+}
+
+/**
+ * Runs the CLI as a separate process (with `NO_COLOR=1`, so that output is plain) and waits for
+ * it, measuring its wall-clock time.
+ *
+ * @param args CLI arguments, the command first.
+ * @param options Permissions, working directory, stdin, time limit.
+ * @returns Exit code, output and time.
+ * @throws {TypeError} As {@linkcode cliInvocation}.
+ * @throws {Deno.errors.NotCapable} When running processes is not permitted.
+ * @example
+ * ```ts ignore
+ * import { runCliProcess } from "./cli_process.ts";
+ * const r = await runCliProcess(["acceptance", "examples/bootpack.txt"]);
+ * if (r.code !== 0) throw new Error(r.stdout);
+ * ```
+ */
+export async function runCliProcess(
+  args: readonly string[],
+  options: RunCliProcessOptions = {},
+): Promise<CliProcessResult> {
+  const inv = cliInvocation(args, options);
+  const command = new Deno.Command(inv.command, {
+    args: [...inv.args],
+    ...(options.cwd === undefined ? {} : { cwd: options.cwd }),
+    stdin: options.stdin === undefined ? "null" : "piped",
+    stdout: "piped",
+    stderr: "piped",
+    env: { NO_COLOR: "1" },
+  });
+  const start = performance.now();
+  const child = command.spawn();
+  let timedOut = false;
+  const timer = options.timeoutMs === undefined ? undefined : setTimeout(() => {
+    timedOut = true;
+    try {
+      child.kill("SIGKILL");
+    } catch {
+      // Already gone.
+    }
+  }, options.timeoutMs);
+  try {
+    if (options.stdin !== undefined) {
+      const writer = child.stdin.getWriter();
+      try {
+        await writer.write(options.stdin);
+        await writer.close();
+      } catch {
+        // The process exited without reading its input; its exit code tells the rest.
+      }
+    }
+    const out = await child.output();
+    const ms = performance.now() - start;
+    const dec = new TextDecoder();
+    return {
+      code: timedOut ? -1 : out.code,
+      stdout: dec.decode(out.stdout),
+      stderr: dec.decode(out.stderr),
+      ms,
+      timedOut,
+    };
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -1,0 +1,142 @@
+/**
+ * Gate G4 on its own: `deno task stress [BOOTPACK] [--map FROM=TO]... [--calibration FILE]
+ * [--parallel N] [--json]`. Runs `STRESS_N` iterations of `acceptance` and `selftest` as separate
+ * processes (default: the bundled example), prints the judgement on stdout and progress on stderr.
+ * Exit 0 when G4 passes, 1 when it fails, 2 on a usage error.
+ *
+ * @module
+ */
+
+import { CalibrationError } from "../lib/calibration.ts";
+import { runStress, type StressResult } from "../lib/stress.ts";
+import { parseFlags, UsageError } from "../cli/_args.ts";
+import { calibrationOf } from "../cli/_common.ts";
+import { printError, printInfo, writeStdout } from "../cli/_output.ts";
+
+const HELP = `Usage: deno task stress [BOOTPACK] [--map FROM=TO]... [--calibration FILE]
+                        [--parallel N] [--json]
+
+Gate G4: runs acceptance and selftest STRESS_N times (calibration) as separate processes,
+PARALLEL iterations at a time (default 2). Hard pass: identical exit code and stdout to the
+first run; soft pass: within budgets_ms; timings inside the variance envelope.
+Default BOOTPACK: examples/bootpack.txt with --map '\\\\DS-918\\kb=examples'.
+`;
+
+/**
+ * Runs the stress gate.
+ *
+ * @param args Command-line arguments.
+ * @returns The exit code.
+ */
+export async function main(args: string[]): Promise<number> {
+  let flags;
+  try {
+    flags = parseFlags(args, {
+      help: { type: "boolean", short: "h" },
+      json: { type: "boolean" },
+      map: { type: "string", multiple: true },
+      calibration: { type: "string" },
+      parallel: { type: "string" },
+    });
+    if (flags.positionals.length > 1) {
+      throw new UsageError(`Unexpected argument ${JSON.stringify(flags.positionals[1])}`);
+    }
+  } catch (error) {
+    if (error instanceof UsageError) {
+      printError(`stress: ${error.message}`);
+      return 2;
+    }
+    throw error;
+  }
+  if (flags.values["help"]) {
+    writeStdout(HELP);
+    return 0;
+  }
+  const parallelText = (flags.values["parallel"] as string | undefined) ?? "2";
+  const parallelism = Number(parallelText);
+  if (!Number.isSafeInteger(parallelism) || parallelism < 1) {
+    printError(`stress: --parallel must be an integer >= 1, found ${JSON.stringify(parallelText)}`);
+    return 2;
+  }
+  let calibration;
+  try {
+    calibration = await calibrationOf(flags);
+  } catch (error) {
+    if (error instanceof CalibrationError) {
+      printError(error.message);
+      return 1;
+    }
+    throw error;
+  }
+  const bootpack = flags.positionals[0] ?? "examples/bootpack.txt";
+  const maps = (flags.values["map"] as string[] | undefined) ??
+    (flags.positionals[0] === undefined ? ["\\\\DS-918\\kb=examples"] : []);
+  const common = [
+    ...maps.flatMap((m) => ["--map", m]),
+    ...(typeof flags.values["calibration"] === "string"
+      ? ["--calibration", flags.values["calibration"]]
+      : []),
+  ];
+  printInfo(
+    `stress: ${calibration.STRESS_N} iterations of acceptance + selftest on ${bootpack}, ${parallelism} at a time`,
+  );
+  const step = Math.max(1, Math.round(calibration.STRESS_N / 10));
+  const result = await runStress(
+    [
+      { name: "acceptance", args: ["acceptance", bootpack, ...common] },
+      { name: "selftest", args: ["selftest", bootpack, ...common] },
+    ],
+    {
+      calibration,
+      parallelism,
+      onProgress: ({ done, total }) => {
+        if (done % step === 0 || done === total) printInfo(`stress: ${done}/${total}`);
+      },
+    },
+  );
+  writeStdout(
+    flags.values["json"] ? JSON.stringify(stressJson(result), null, 2) + "\n" : text(result),
+  );
+  return result.pass ? 0 : 1;
+}
+
+/** The result without the runs' outputs (kept: timings and exit codes). */
+export function stressJson(r: StressResult): unknown {
+  return {
+    gate: "G4",
+    pass: r.pass,
+    n: r.n,
+    hard_pass_rate: r.hardPassRate,
+    soft_pass_rate: r.softPassRate,
+    hard_failures: r.hardFailures,
+    criteria: r.criteria,
+    steps: r.steps.map((s) => ({
+      name: s.name,
+      budget_ms: s.budgetMs,
+      stats: s.stats,
+      cv: s.envelope.cv,
+      p95_over_p50: s.envelope.p95OverP50,
+      envelope_pass: s.envelope.pass,
+      reference: s.reference,
+      ms: s.values.map((v) => Math.round(v * 10) / 10),
+    })),
+  };
+}
+
+function text(r: StressResult): string {
+  const lines = r.criteria.map((c) =>
+    `${c.pass ? "[PASS]" : "[FAIL]"} ${c.name}: ${c.measured} (required ${c.required})`
+  );
+  for (const s of r.steps) {
+    const t = s.stats;
+    lines.push(
+      `${s.name}: mean ${t.mean.toFixed(1)} ± ${t.sd.toFixed(1)} ms, p50 ${t.p50.toFixed(1)}, p95 ${
+        t.p95.toFixed(1)
+      }, min ${t.min.toFixed(1)}, max ${t.max.toFixed(1)} (n=${t.n})`,
+    );
+  }
+  lines.push(r.pass ? "[PASS] G4 stress" : "[GATE-BLOCK] G4_STRESS: see the failed criteria above");
+  return lines.join("\n") + "\n";
+}
+
+if (import.meta.main) Deno.exitCode = await main(Deno.args);
