@@ -280,3 +280,13 @@ Deno.test("decodeBootPack() and parseBootPack() never throw, whatever the bytes"
     { numRuns: 500 },
   );
 });
+
+Deno.test("parseBootPack() starts lines only at LF: a header after a lone CR or U+2028 is text", () => {
+  const valid = "[BUG_KB_JSON]\n```\n[]\n```\n[BUG_KB_JSON_POINTER]\nPath=a\nSHA256=" +
+    "A".repeat(64) +
+    "\nEntries=0\n";
+  for (const sep of ["\r", "\u2028", "\u2029"]) {
+    const bp = parseBootPack(valid + `note${sep}[BUG_KB_JSON]\nmore${sep}\`\`\`\n`);
+    assertEquals(bp.violations, [], JSON.stringify(sep));
+  }
+});
