@@ -5,17 +5,17 @@
  * @module
  */
 
-import type { BenchResult, BenchSuite } from "./_harness.ts";
+import type { BenchCommand, BenchResult, BenchSuite } from "./_harness.ts";
 import { writeBootPack } from "./_fixtures.ts";
 
 /** The gates suite. */
 export const suite: BenchSuite = {
   name: "gates",
-  async run(ctx) {
+  async run(ctx): Promise<BenchResult[]> {
     const empty = `${ctx.dir}/empty.ts`;
     await Deno.writeTextFile(empty, "");
     const denoEmpty = { label: "deno run empty.ts", argv: [ctx.deno, "run", empty] };
-    const gate = (command: string, bootpack: string) => ({
+    const gate = (command: string, bootpack: string): BenchCommand => ({
       label: `bootpack ${command}`,
       argv: [
         ctx.deno,
