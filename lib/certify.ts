@@ -39,7 +39,7 @@ import {
   treeDiff,
   treeDigest,
   type Workspace,
-} from "./_scratch.ts";
+} from "./scratch_workspace.ts";
 
 /** Options of {@linkcode certify}. */
 export interface CertifyOptions {

@@ -24,7 +24,7 @@ import {
   treeDiff,
   treeDigest,
   type Workspace,
-} from "./_scratch.ts";
+} from "./scratch_workspace.ts";
 
 /** A command of the matrix. */
 export interface ChaosCommand {

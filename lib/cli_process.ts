@@ -1,6 +1,7 @@
 /**
  * Runs this program's own CLI as a separate process, the one place that knows how: from source,
- * `deno run --no-prompt <exact permissions> <repo>/cli.ts …`; from a compiled binary (`bootpack`,
+ * `deno run --no-prompt <exact permissions> <repo>/cli.ts …` (the repository found from the main
+ * module); from a compiled binary (`bootpack`,
  * whose permissions are built in), the binary itself. Used by the stress and certification gates,
  * which must measure and judge commands as a user runs them.
  *
@@ -32,6 +33,8 @@ export interface CliInvocationOptions {
   readonly permissions?: readonly string[];
   /** The running executable. Default `Deno.execPath()`. */
   readonly execPath?: string;
+  /** `cli.ts` when run from source. Default: the main module, or `../cli.ts` from it. */
+  readonly cliPath?: string;
 }
 
 /**
@@ -69,14 +72,32 @@ export function cliInvocation(
   }
   return {
     command: exec,
-    args: ["run", "--no-prompt", "--quiet", ...permissions, CLI_PATH, ...args],
+    args: [
+      "run",
+      "--no-prompt",
+      "--quiet",
+      ...permissions,
+      options.cliPath ?? sourceCliPath(),
+      ...args,
+    ],
     mode: "source",
   };
 }
 
-/** Absolute path of `cli.ts` next to this library (meaningful when run from source). */
-const CLI_PATH: string = decodeURIComponent(new URL("../cli.ts", import.meta.url).pathname)
-  .replace(/^\/([A-Za-z]:\/)/, "$1");
+/**
+ * Where `cli.ts` is when running from source, found from the main module (never from this file's
+ * own location, so that a compiled binary reaches into no source tree): the main module itself
+ * when it is `cli.ts`, else `cli.ts` one folder above it (a script under `scripts/`, a test under
+ * `tests/`).
+ */
+function sourceCliPath(): string {
+  const main = Deno.mainModule;
+  const url = main.endsWith("/cli.ts") ? new URL(main) : new URL("../cli.ts", main);
+  if (url.protocol !== "file:") {
+    throw new TypeError(`Cannot locate the CLI "${url.href}": not a local file`);
+  }
+  return decodeURIComponent(url.pathname).replace(/^\/([A-Za-z]:\/)/, "$1");
+}
 
 /** What a CLI process did. */
 export interface CliProcessResult {

@@ -1,5 +1,5 @@
 /**
- * Scratch workspaces for the certification gates (internal): fresh copies of the BootPack and its
+ * Scratch workspaces for the certification gates: fresh copies of the BootPack and its
  * KB under a temporary root, with the `--map` value that points the BootPack's POINTER at the
  * copy, and digests of a folder's files to prove what a command did or did not write.
  *
@@ -43,6 +43,16 @@ export interface Workspace {
  * @param name The workspace's folder name (must not exist).
  * @param source What to copy.
  * @returns The workspace.
+ * @example
+ * ```ts ignore
+ * import { makeWorkspace } from "./scratch_workspace.ts";
+ * const ws = await makeWorkspace(await Deno.makeTempDir(), "g0", {
+ *   bootpackName: "bootpack.txt", bootpackBytes: await Deno.readFile("examples/bootpack.txt"),
+ *   kbName: "BUG_KB.json.txt", kbBytes: await Deno.readFile("examples/BUG_KB.json.txt"),
+ *   pointerPath: "\\\\DS-918\\kb\\BUG_KB.json.txt",
+ * });
+ * // ws.map is the --map value that points the POINTER at ws.kb
+ * ```
  */
 export async function makeWorkspace(
   root: string,
@@ -66,6 +76,13 @@ export async function makeWorkspace(
  * @param dir The folder.
  * @param calibration Thresholds for the reads.
  * @returns Path to digest.
+ * @example
+ * ```ts
+ * import { treeDigest } from "./scratch_workspace.ts";
+ * import { DEFAULT_CALIBRATION } from "./calibration.ts";
+ * const files = await treeDigest("examples", DEFAULT_CALIBRATION);
+ * if (!("bootpack.txt" in files)) throw new Error();
+ * ```
  */
 export async function treeDigest(
   dir: string,
@@ -94,6 +111,12 @@ export async function treeDigest(
  * @param before Digest before.
  * @param after Digest after.
  * @returns One line per difference, e.g. `+ kb/BUG_KB.json.txt.lock`; empty when identical.
+ * @example
+ * ```ts
+ * import { treeDiff } from "./scratch_workspace.ts";
+ * const d = treeDiff({ a: "1", b: "2" }, { a: "1", b: "3", c: "4" });
+ * if (d.join(",") !== "+ c,~ b") throw new Error(d.join(","));
+ * ```
  */
 export function treeDiff(
   before: Readonly<Record<string, string>>,
@@ -117,6 +140,11 @@ export function treeDiff(
  * @param text The output.
  * @param dir The workspace's folder.
  * @returns The normalized output.
+ * @example
+ * ```ts
+ * import { normalizeOutput } from "./scratch_workspace.ts";
+ * if (normalizeOutput("KB /tmp/x/kb.json", "/tmp/x") !== "KB {scratch}/kb.json") throw new Error();
+ * ```
  */
 export function normalizeOutput(text: string, dir: string): string {
   return text.split(dir).join("{scratch}");
