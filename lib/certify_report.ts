@@ -456,8 +456,7 @@ export function renderCertificationMarkdown(report: CertificationReport): string
 
 /** Escapes text for a Markdown table cell. */
 function cell(text: string): string {
-  return text.replace(/\|/g, "\\|").replace(/</g, "&lt;").replace(/>/g, "&gt;")
-    .replace(/\r?\n/g, " ");
+  return text.replace(/\|/g, "\\|").replace(/<(?=[A-Za-z/!?])/g, "&lt;").replace(/\r?\n/g, " ");
 }
 
 /** A code span for a Markdown table cell. */
