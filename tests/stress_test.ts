@@ -127,7 +127,12 @@ Deno.test("runStress() on real processes gives identical outputs on the example"
 
 Deno.test("deno task stress prints the G4 judgement and exits 0 on the example", async () => {
   await withTempDir(async (dir) => {
-    await Deno.writeTextFile(`${dir}/cal.json`, JSON.stringify({ ...CAL, STRESS_N: 3 }));
+    // Plumbing only: three runs on a shared machine say nothing about spread.
+    const loose = { max_cv: 10, max_p95_over_p50: 100 };
+    await Deno.writeTextFile(
+      `${dir}/cal.json`,
+      JSON.stringify({ ...CAL, STRESS_N: 3, variance_envelope: loose }),
+    );
     const cmd = new Deno.Command(Deno.execPath(), {
       args: [
         "run",
