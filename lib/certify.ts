@@ -13,7 +13,14 @@ import { decodeBootPack, parseBootPack } from "./bootpack_parse.ts";
 import { evaluateBudgets, type Measurement } from "./budget.ts";
 import type { Calibration } from "./calibration.ts";
 import { chaosCommands, type ChaosMatrixResult, runChaosMatrix } from "./chaos_matrix.ts";
-import { cliInvocation, type CliProcessResult, runCliProcess } from "./cli_process.ts";
+import {
+  cliInvocation,
+  type CliProcessResult,
+  COMMAND_PERMISSIONS,
+  narrowWrite,
+  runCliProcess,
+  type RunCliProcessOptions,
+} from "./cli_process.ts";
 import {
   type CertificationReport,
   certificationVerdict,
@@ -184,7 +191,7 @@ export async function certify(bootpack: string, options: CertifyOptions): Promis
       extra,
       progress,
       measurements: [],
-      run: (args, o) => runCliProcess([...args, ...extra], o ?? {}),
+      run: (args, o) => confined([...args, ...extra], [scratch], o ?? {}),
     };
 
     const runs: GateRun[] = [];
@@ -330,7 +337,7 @@ export async function certify(bootpack: string, options: CertifyOptions): Promis
       "certification.json",
       ...registry.filter((r) => !r.role.startsWith("input")).map((r) => r.path),
     ];
-    const exported = await runCliProcess(
+    const exported = await confined(
       [
         "proofpack",
         "export",
@@ -343,6 +350,7 @@ export async function certify(bootpack: string, options: CertifyOptions): Promis
         ...files,
         ...extra,
       ],
+      [staging],
       { cwd: staging },
     );
     const rootDigest = exported.stdout.match(/\b[0-9A-Fa-f]{64}\b/)?.[0]?.toUpperCase() ?? null;
@@ -350,7 +358,7 @@ export async function certify(bootpack: string, options: CertifyOptions): Promis
     if (exported.code !== 0) {
       problems.push(`proofpack export exited ${exported.code}: ${lastLine(exported.stderr)}`);
     } else {
-      const verified = await runCliProcess(["proofpack", "verify", "proofpack", ...extra], {
+      const verified = await confined(["proofpack", "verify", "proofpack", ...extra], [staging], {
         cwd: staging,
       });
       packVerified = verified.code === 0;
@@ -376,6 +384,25 @@ export async function certify(bootpack: string, options: CertifyOptions): Promis
     await Deno.remove(scratch, { recursive: true }).catch(() => {});
     await Deno.remove(staging, { recursive: true }).catch(() => {});
   }
+}
+
+/**
+ * Runs a command of the CLI as a process with its task's permissions, write permission narrowed
+ * to `writable`: a command run by `certify` cannot write the user's files even if it tried.
+ */
+function confined(
+  args: readonly string[],
+  writable: readonly string[],
+  options: Omit<RunCliProcessOptions, "permissions"> = {},
+): Promise<CliProcessResult> {
+  const name = args[0] ?? "";
+  const permissions = Object.hasOwn(COMMAND_PERMISSIONS, name)
+    ? COMMAND_PERMISSIONS[name]!
+    : undefined;
+  if (permissions === undefined) {
+    throw new TypeError(`Cannot run "${name}": no deno task gives its permissions`);
+  }
+  return runCliProcess(args, { ...options, permissions: narrowWrite(permissions, writable) });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -711,6 +738,7 @@ async function gateG3(ctx: Context): Promise<GateRun> {
     scratch: ctx.scratch,
     source: ctx.source,
     extraArgs: ctx.extra,
+    run: (args, o) => confined(args, [ctx.scratch], o ?? {}),
     onCell: (cell, done, total) => {
       const unjudged = cell.message.startsWith("not run:");
       if ((!cell.judgement.pass && !unjudged) || done % 6 === 0 || done === total) {

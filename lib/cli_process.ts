@@ -1,21 +1,50 @@
 /**
  * Runs this program's own CLI as a separate process, the one place that knows how: from source,
  * `deno run --no-prompt <exact permissions> <repo>/cli.ts …` (the repository found from the main
- * module); from a compiled binary (`bootpack`,
- * whose permissions are built in), the binary itself. Used by the stress and certification gates,
+ * module); from a compiled binary (`bootpack`, whose permissions are built in), the binary itself. Used by the stress and certification gates,
  * which must measure and judge commands as a user runs them.
  *
  * @module
  */
 
-/** The permissions each command's `deno task` grants (SPEC §4), for running it from source. */
-export const COMMAND_PERMISSIONS: Readonly<Record<string, readonly string[]>> = {
-  acceptance: ["--allow-read"],
-  selftest: ["--allow-read"],
-  ingest: ["--allow-read", "--allow-write"],
-  rebuild: ["--allow-read", "--allow-write"],
-  proofpack: ["--allow-read", "--allow-write", "--allow-run"],
-};
+import denoJson from "../deno.json" with { type: "json" };
+
+/**
+ * The permissions each command's `deno task` grants, read from `deno.json` (built into the
+ * program, like the calibration), so that a command run as a process gets exactly what its task
+ * gets: the one definition of "exact permissions".
+ */
+export const COMMAND_PERMISSIONS: Readonly<Record<string, readonly string[]>> = Object.fromEntries(
+  Object.entries(denoJson.tasks as Record<string, { command: string }>)
+    .filter(([, task]) => /\bcli\.ts\s+\w/.test(task.command))
+    .map(([name, task]) => [
+      name,
+      task.command.split(/\s+/).filter((w) => /^--(allow|deny)-/.test(w)),
+    ]),
+);
+
+/**
+ * Narrows write permission to the given folders: `--allow-write` becomes
+ * `--allow-write=DIR,...`; other flags are kept.
+ *
+ * @param permissions Permission flags, e.g. from {@linkcode COMMAND_PERMISSIONS}.
+ * @param writable Folders the process may write.
+ * @returns The narrowed flags.
+ * @example
+ * ```ts
+ * import { narrowWrite } from "./cli_process.ts";
+ * const p = narrowWrite(["--allow-read", "--allow-write"], ["/tmp/s"]);
+ * if (p[1] !== "--allow-write=/tmp/s") throw new Error(p.join(" "));
+ * ```
+ */
+export function narrowWrite(
+  permissions: readonly string[],
+  writable: readonly string[],
+): string[] {
+  return permissions.map((
+    p,
+  ) => (p === "--allow-write" ? `--allow-write=${writable.join(",")}` : p));
+}
 
 /** A program and its arguments. */
 export interface CliInvocation {

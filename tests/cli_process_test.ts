@@ -1,5 +1,10 @@
 import assert from "node:assert/strict";
-import { cliInvocation, COMMAND_PERMISSIONS, runCliProcess } from "../lib/cli_process.ts";
+import {
+  cliInvocation,
+  COMMAND_PERMISSIONS,
+  narrowWrite,
+  runCliProcess,
+} from "../lib/cli_process.ts";
 import { CLI, ROOT } from "./_helpers.ts";
 
 Deno.test("cliInvocation() runs cli.ts with the command's task permissions from source", () => {
@@ -18,6 +23,11 @@ Deno.test("cliInvocation() runs cli.ts with the command's task permissions from 
     "kb.json",
   ]);
   assert.deepEqual(COMMAND_PERMISSIONS["acceptance"], ["--allow-read"]);
+  assert.deepEqual(COMMAND_PERMISSIONS["proofpack"], [
+    "--allow-read",
+    "--allow-write",
+    "--allow-run",
+  ]);
   const narrow = cliInvocation(["rebuild", "b.txt"], {
     execPath: "C:\\deno\\deno.exe",
     permissions: ["--allow-read", "--allow-write=/tmp/x"],
@@ -41,7 +51,7 @@ Deno.test("cliInvocation() re-invokes a compiled binary itself, permissions buil
 
 Deno.test("cliInvocation() rejects no command and a command without known permissions", () => {
   assert.throws(() => cliInvocation([], { execPath: "/usr/bin/deno" }), TypeError);
-  assert.throws(() => cliInvocation(["certify"], { execPath: "/usr/bin/deno" }), TypeError);
+  assert.throws(() => cliInvocation(["nonsense"], { execPath: "/usr/bin/deno" }), TypeError);
 });
 
 Deno.test("runCliProcess() runs the CLI as a process and measures it", async () => {
@@ -65,4 +75,13 @@ Deno.test("runCliProcess() kills a process that outlives its deadline", async ()
   );
   assert.equal(r.timedOut, true);
   assert.equal(r.code, -1);
+});
+
+Deno.test("narrowWrite() confines a writer to the given folders", () => {
+  assert.deepEqual(narrowWrite(["--allow-read", "--allow-write", "--allow-run"], ["/a", "/b"]), [
+    "--allow-read",
+    "--allow-write=/a,/b",
+    "--allow-run",
+  ]);
+  assert.deepEqual(narrowWrite(["--allow-read"], ["/a"]), ["--allow-read"]);
 });
