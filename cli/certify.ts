@@ -119,8 +119,16 @@ export async function main(args: string[]): Promise<number> {
     `certification-${new Date().toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z")}`;
   const calibrationFile = flags.values["calibration"] as string | undefined;
   let result: CertifyResult;
+  // Ctrl-C: stop between steps and remove the scratch and staging folders (no half report).
+  const interrupt = new AbortController();
+  const onSignal = (): void => {
+    if (!interrupt.signal.aborted) printInfo("certify: interrupted, cleaning up");
+    interrupt.abort();
+  };
+  Deno.addSignalListener("SIGINT", onSignal);
   try {
     result = await certify(bootpack, {
+      signal: interrupt.signal,
       out,
       calibration,
       calibrationFile,
@@ -133,9 +141,11 @@ export async function main(args: string[]): Promise<number> {
   } catch (error) {
     if (error instanceof CertifyError) {
       printError(error.message);
-      return 1;
+      return interrupt.signal.aborted ? 130 : 1;
     }
     throw error;
+  } finally {
+    Deno.removeSignalListener("SIGINT", onSignal);
   }
   const verdict = certificationVerdict(result.report);
   if (flags.values["json"]) {

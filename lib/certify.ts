@@ -68,6 +68,8 @@ export interface CertifyOptions {
   readonly stressParallelism?: number;
   /** Progress messages, one line each. */
   readonly onProgress?: (message: string) => void;
+  /** Stops the certification between steps (e.g. on Ctrl-C): nothing is published. */
+  readonly signal?: AbortSignal;
 }
 
 /** Result of {@linkcode certify}. */
@@ -151,7 +153,8 @@ const CALIBRATION_COPY = "evidence/calibration.json";
  * @param bootpack The user's BootPack (only read).
  * @param options Report folder, calibration, KB, mappings, progress.
  * @returns The verdict, the report and the report's proofpack digest.
- * @throws {CertifyError} When the BootPack or its KB cannot be read, or `out` is not free.
+ * @throws {CertifyError} When the BootPack or its KB cannot be read, `out` is not free, or the
+ * run was interrupted through `options.signal` (then nothing is written).
  * @example
  * ```ts ignore
  * import { certify } from "./certify.ts";
@@ -191,11 +194,13 @@ export async function certify(bootpack: string, options: CertifyOptions): Promis
       extra,
       progress,
       measurements: [],
-      run: (args, o) => confined([...args, ...extra], [scratch], o ?? {}),
+      run: (args, o) => confined([...args, ...extra], [scratch], { ...o, signal: options.signal }),
+      signal: options.signal,
     };
 
     const runs: GateRun[] = [];
     const gate = async (id: GateId, fn: () => Promise<GateRun>): Promise<void> => {
+      if (options.signal?.aborted) throw new CertifyError("Cannot certify: interrupted");
       progress(`${id} ${GATES[id].name}: running`);
       const t = performance.now();
       let result: GateRun;
@@ -257,6 +262,7 @@ export async function certify(bootpack: string, options: CertifyOptions): Promis
       });
     }
 
+    if (options.signal?.aborted) throw new CertifyError("Cannot certify: interrupted");
     // Evidence, calibration, chart.
     const registry: RegistryEntry[] = [];
     const put = async (rel: string, bytes: Uint8Array, role: string): Promise<void> => {
@@ -370,6 +376,7 @@ export async function certify(bootpack: string, options: CertifyOptions): Promis
         );
       }
     }
+    if (options.signal?.aborted) throw new CertifyError("Cannot certify: interrupted");
     await publish(staging, options.out);
     const verdict = certificationVerdict(report);
     return {
@@ -490,6 +497,8 @@ interface Context {
   readonly progress: (message: string) => void;
   /** Sequential timed runs for G2. */
   readonly measurements: Measurement[];
+  /** Aborts on interruption: running processes are killed. */
+  readonly signal: AbortSignal | undefined;
   /** Runs the CLI with the calibration arguments appended. */
   readonly run: (
     args: readonly string[],
@@ -738,7 +747,7 @@ async function gateG3(ctx: Context): Promise<GateRun> {
     scratch: ctx.scratch,
     source: ctx.source,
     extraArgs: ctx.extra,
-    run: (args, o) => confined(args, [ctx.scratch], o ?? {}),
+    run: (args, o) => confined(args, [ctx.scratch], { ...o, signal: ctx.signal }),
     onCell: (cell, done, total) => {
       const unjudged = cell.message.startsWith("not run:");
       if ((!cell.judgement.pass && !unjudged) || done % 6 === 0 || done === total) {
@@ -820,6 +829,7 @@ async function gateG4(
     {
       calibration: ctx.cal,
       parallelism,
+      run: (args) => confined(args, [ctx.scratch], { signal: ctx.signal }),
       onProgress: ({ done }) => {
         if (done % every === 0 || done === total) ctx.progress(`G4 Stress: ${done}/${total}`);
       },

@@ -130,7 +130,7 @@ function sourceCliPath(): string {
 
 /** What a CLI process did. */
 export interface CliProcessResult {
-  /** Exit code (`-1` when it was killed for exceeding `timeoutMs`). */
+  /** Exit code (`-1` when it was killed for exceeding `timeoutMs` or on `signal`). */
   readonly code: number;
   /** stdout, decoded. */
   readonly stdout: string;
@@ -138,7 +138,7 @@ export interface CliProcessResult {
   readonly stderr: string;
   /** Wall-clock time from spawn to exit, in ms. */
   readonly ms: number;
-  /** It ran past `timeoutMs` and was killed. */
+  /** It ran past `timeoutMs`, or `signal` aborted, and it was killed. */
   readonly timedOut: boolean;
 }
 
@@ -150,6 +150,8 @@ export interface RunCliProcessOptions extends CliInvocationOptions {
   readonly stdin?: Uint8Array;
   /** Kill the process after this many ms. Default: no limit. */
   readonly timeoutMs?: number;
+  /** Kill the process when this signal aborts (it then counts as killed, code `-1`). */
+  readonly signal?: AbortSignal | undefined;
 }
 
 /**
@@ -184,14 +186,17 @@ export async function runCliProcess(
   const start = performance.now();
   const child = command.spawn();
   let timedOut = false;
-  const timer = options.timeoutMs === undefined ? undefined : setTimeout(() => {
+  const kill = (): void => {
     timedOut = true;
     try {
       child.kill("SIGKILL");
     } catch {
       // Already gone.
     }
-  }, options.timeoutMs);
+  };
+  const timer = options.timeoutMs === undefined ? undefined : setTimeout(kill, options.timeoutMs);
+  if (options.signal?.aborted) kill();
+  options.signal?.addEventListener("abort", kill);
   try {
     if (options.stdin !== undefined) {
       const writer = child.stdin.getWriter();
@@ -214,5 +219,6 @@ export async function runCliProcess(
     };
   } finally {
     clearTimeout(timer);
+    options.signal?.removeEventListener("abort", kill);
   }
 }

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { DEFAULT_CALIBRATION } from "../lib/calibration.ts";
 import { sha256Hex } from "../lib/sha256.ts";
-import { copyExample, exampleMap, runCli, withTempDir } from "./_helpers.ts";
+import { CLI, copyExample, exampleMap, runCli, withTempDir } from "./_helpers.ts";
 
 /** What `deno task certify` grants. */
 const PERMISSIONS = [
@@ -279,5 +279,50 @@ Deno.test({
     assert.match(r.stdout, /^root digest: [0-9A-F]{64}$/m);
     // No scratch or staging folder is left beside the report.
     assert.deepEqual(await listing(dir), ["BUG_KB.json.txt", "bootpack.txt", "cal.json", "report"]);
+  });
+});
+
+Deno.test("certify interrupted by SIGINT exits 130 and leaves no report, staging or scratch", async () => {
+  await withTempDir(async (dir) => {
+    const { bootpack } = await copyExample(dir);
+    await Deno.mkdir(`${dir}/tmp`);
+    // Default calibration: gate G3's TIMEOUT cells wait 4 x 5 s, long enough to interrupt.
+    const child = new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "--quiet",
+        ...PERMISSIONS,
+        CLI,
+        "certify",
+        "--bootpack",
+        bootpack,
+        "--map",
+        exampleMap(dir),
+        "--out",
+        `${dir}/report`,
+      ],
+      env: { NO_COLOR: "1", TMPDIR: `${dir}/tmp` },
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    const stderr = child.stderr.pipeThrough(new TextDecoderStream()).getReader();
+    let seen = "";
+    while (!seen.includes("G3 Chaos: running")) {
+      const { value, done } = await stderr.read();
+      if (done) break;
+      seen += value;
+    }
+    child.kill("SIGINT");
+    for (;;) {
+      const { value, done } = await stderr.read();
+      if (done) break;
+      seen += value;
+    }
+    const status = await child.status;
+    await child.stdout.cancel();
+    assert.equal(status.code, 130, seen);
+    assert.match(seen, /Cannot certify: interrupted/);
+    assert.deepEqual(await listing(dir), ["BUG_KB.json.txt", "bootpack.txt", "tmp"]);
+    assert.deepEqual(await listing(`${dir}/tmp`), []);
   });
 });
