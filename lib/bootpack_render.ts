@@ -15,7 +15,6 @@ import {
   parseBootPack,
   POINTER_HEADER,
   SNAPSHOT_HEADER,
-  splitLines,
 } from "./bootpack_parse.ts";
 import type { Diagnostic } from "./diagnostic.ts";
 
