@@ -304,7 +304,7 @@ function hostName(): string | null {
     if (Deno.permissions.querySync({ name: "sys", kind: "hostname" }).state === "granted") {
       cachedHost = Deno.hostname();
     } else if (Deno.build.os === "linux") {
-      cachedHost = Deno.readTextFileSync("/proc/sys/kernel/hostname").trim() || null;
+      cachedHost = Deno.readTextFileSync("/etc/hostname").trim() || null;
     }
   } catch {
     cachedHost = null;

@@ -110,3 +110,24 @@ export async function kbIds(path: string): Promise<string[]> {
   const entries = Array.isArray(doc) ? doc : (doc as { entries: unknown[] }).entries;
   return entries.map((e) => (e as { id: string }).id);
 }
+
+/**
+ * Awaits `fn`, expects it to reject with an instance of `cls`, and gives the error.
+ *
+ * @param fn The call.
+ * @param cls The expected error class.
+ * @returns The error.
+ */
+export async function rejectsWith<E extends Error>(
+  fn: () => Promise<unknown>,
+  // deno-lint-ignore no-explicit-any
+  cls: new (...args: any[]) => E,
+): Promise<E> {
+  try {
+    await fn();
+  } catch (error) {
+    if (error instanceof cls) return error;
+    throw new Error(`Expected ${cls.name}, got ${error}`);
+  }
+  throw new Error(`Expected ${cls.name}, nothing was thrown`);
+}

@@ -1,7 +1,7 @@
-import { assert, assertEquals, assertRejects } from "./_assert.ts";
-import { acquireFileLock, LockTimeoutError, lockPathOf, withFileLock } from "../lib/file_lock.ts";
+import { deepEqual as assertEquals, ok as assert } from "node:assert/strict";
+import { acquireFileLock, lockPathOf, LockTimeoutError, withFileLock } from "../lib/file_lock.ts";
 import { withTempDir } from "./_helpers.ts";
-import { residue, spawn } from "./_writers.ts";
+import { rejectsWith as assertRejects, residue, spawn } from "./_writers.ts";
 
 interface Hold {
   start: number;
@@ -12,8 +12,7 @@ async function race(dir: string, processes: number, iterations: number, naive: b
   const target = `${dir}/kb.json`;
   const children = Array.from(
     { length: processes },
-    () =>
-      spawn("tests/_lock_child.ts", [target, String(iterations), ...(naive ? ["naive"] : [])]),
+    () => spawn("tests/_lock_child.ts", [target, String(iterations), ...(naive ? ["naive"] : [])]),
   );
   const results = await Promise.all(children.map((c) => c.done()));
   const holds: Hold[] = [];
@@ -91,12 +90,15 @@ Deno.test("acquireFileLock() is not blocked by a lock file left by a killed hold
   await withTempDir(async (dir) => {
     const target = `${dir}/kb.json`;
     // A holder that never releases: the lock child with a huge iteration count holds and loops.
-    await Deno.writeTextFile(`${dir}/hold.ts`, `
+    await Deno.writeTextFile(
+      `${dir}/hold.ts`,
+      `
       import { acquireFileLock } from "${new URL("../lib/file_lock.ts", import.meta.url).href}";
       await acquireFileLock(${JSON.stringify(target)}, { waitMs: 1000, pollMs: 5 });
       console.log("held");
       setInterval(() => {}, 1000);
-    `);
+    `,
+    );
     const child = spawn(`${dir}/hold.ts`, []);
     assertEquals(await child.nextLine(), "held");
     await assertRejects(
