@@ -91,7 +91,7 @@ export async function main(args: string[]): Promise<number> {
       : await readFileBytes(entry, { calibration, chaos });
     let text: string;
     try {
-      text = new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+      text = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(bytes);
     } catch {
       throw new WriterError("ENTRY_INVALID_UTF8", "The entry is not valid UTF-8", { file: source });
     }

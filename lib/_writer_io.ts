@@ -58,7 +58,7 @@ export function readForWrite(path: string, options: WriterOptions): Promise<Uint
 /** Decodes strict UTF-8, or refuses the file. */
 export function decodeForWrite(bytes: Uint8Array, path: string, code: string): string {
   try {
-    return new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+    return new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(bytes);
   } catch {
     throw new WriterError(code, `Cannot use "${path}": not valid UTF-8`, { file: path });
   }
