@@ -145,8 +145,9 @@ export function renderBootPack(text: string, kb: RenderKb): RenderResult {
         return;
       }
       last = Math.max(last, index);
+      // Same-size replacement, in place: no index moves, and an insertion after it sees it.
       const old = lines[index]!;
-      edits.push({ start: index, end: index + 1, lines: [{ ...want, cr: old.cr, eol: old.eol }] });
+      lines[index] = { ...want, cr: old.cr, eol: old.eol };
     });
     if (missing.length > 0) edits.push(insertAfter(lines, last, missing, eol));
   }
