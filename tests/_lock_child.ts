@@ -13,6 +13,10 @@
 
 import { acquireFileLock } from "../lib/file_lock.ts";
 
+const say = (text: string): void => {
+  Deno.stdout.writeSync(new TextEncoder().encode(text + "\n"));
+};
+
 const [target, iterationsArg, mode] = Deno.args;
 if (target === undefined || iterationsArg === undefined) throw new Error("usage");
 const iterations = Number(iterationsArg);
@@ -50,7 +54,7 @@ for (let i = 0; i < iterations; i++) {
   } catch (error) {
     if (error instanceof Deno.errors.AlreadyExists) {
       out.push(JSON.stringify({ overlap: true }));
-      console.log(out.join("\n"));
+      say(out.join("\n"));
       Deno.exit(3);
     }
     throw error;
@@ -68,4 +72,4 @@ for (let i = 0; i < iterations; i++) {
   out.push(JSON.stringify({ start, end }));
 }
 out.push(JSON.stringify({ staleRetries }));
-console.log(out.join("\n"));
+say(out.join("\n"));

@@ -8,7 +8,20 @@ interface Hold {
   end: number;
 }
 
-async function race(dir: string, processes: number, iterations: number, naive: boolean) {
+interface RaceResult {
+  results: { code: number; lines: string[] }[];
+  holds: Hold[];
+  overlaps: number;
+  staleRetries: number;
+  counter: number;
+}
+
+async function race(
+  dir: string,
+  processes: number,
+  iterations: number,
+  naive: boolean,
+): Promise<RaceResult> {
   const target = `${dir}/kb.json`;
   const children = Array.from(
     { length: processes },
@@ -27,7 +40,7 @@ async function race(dir: string, processes: number, iterations: number, naive: b
     }
   }
   const counter = Number(await Deno.readTextFile(`${target}.counter`).catch(() => "0"));
-  return { results, holds, overlaps, staleRetries, counter, target };
+  return { results, holds, overlaps, staleRetries, counter };
 }
 
 Deno.test("acquireFileLock() keeps hold intervals apart while holders, waiters and removal race", async () => {

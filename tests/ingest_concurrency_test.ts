@@ -35,7 +35,12 @@ for (const n of [10, 100]) {
 }
 
 /** Writers released together by a barrier, each holding the read-modify-write window open. */
-async function barrierRun(kb: string, n: number, lock: boolean, holdMs: number) {
+async function barrierRun(
+  kb: string,
+  n: number,
+  lock: boolean,
+  holdMs: number,
+): Promise<number[]> {
   const children: Child[] = Array.from(
     { length: n },
     (_, i) =>

@@ -1,7 +1,7 @@
 import { deepEqual, equal, ok } from "node:assert/strict";
-import { appendEntry, parseEntry } from "../lib/kb_entry.ts";
+import { appendEntry, type KbEntry, parseEntry } from "../lib/kb_entry.ts";
 
-function entry(text: string) {
+function entry(text: string): KbEntry {
   const r = parseEntry(text);
   if (!r.ok) throw new Error(r.diagnostic.message);
   return r.entry;
