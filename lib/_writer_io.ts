@@ -18,6 +18,21 @@ const NO_LOCK = (target: string): FileLock => ({
   [Symbol.asyncDispose]: () => Promise.resolve(),
 });
 
+/**
+ * The file a writer really changes: the target of a symbolic link (so that the link survives
+ * and the lock and temporary files sit beside the real file), else the path as given.
+ */
+export async function resolveTarget(path: string): Promise<string> {
+  try {
+    if (!(await Deno.lstat(path)).isSymlink) return path;
+    return await Deno.realPath(path);
+  } catch (error) {
+    // Missing: the read that follows reports it, with retries.
+    if (error instanceof Deno.errors.NotFound) return path;
+    throw error;
+  }
+}
+
 /** Takes the lock of `target`, then removes the orphaned temporary files of killed writers. */
 export async function lockForWrite(target: string, options: WriterOptions): Promise<FileLock> {
   if (options.lock === false) return NO_LOCK(target);

@@ -264,6 +264,8 @@ async function sameFile(file: Deno.FsFile, path: string): Promise<boolean | "unk
     named = await Deno.stat(path);
   } catch (error) {
     if (error instanceof Deno.errors.NotFound) return false;
+    // Windows: the name of a removed file that someone still holds open is "delete pending".
+    if (Deno.build.os === "windows" && error instanceof Deno.errors.PermissionDenied) return false;
     throw error;
   }
   return named.dev === held.dev && named.ino === held.ino;

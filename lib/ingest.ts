@@ -11,7 +11,13 @@
  * @module
  */
 
-import { decodeForWrite, lockForWrite, readForWrite, replaceForWrite } from "./_writer_io.ts";
+import {
+  decodeForWrite,
+  lockForWrite,
+  readForWrite,
+  replaceForWrite,
+  resolveTarget,
+} from "./_writer_io.ts";
 import { appendEntry, parseEntry } from "./kb_entry.ts";
 import { sha256Hex } from "./sha256.ts";
 import { WriterError, type WriterOptions } from "./writer.ts";
@@ -61,9 +67,10 @@ export async function ingestEntry(
     const d = entry.diagnostic;
     throw new WriterError(d.code, `Cannot ingest the entry: ${d.message}`, { line: d.line });
   }
-  const lock = await lockForWrite(kb, options);
+  const target = await resolveTarget(kb);
+  const lock = await lockForWrite(target, options);
   try {
-    const text = decodeForWrite(await readForWrite(kb, options), kb, "KB_INVALID_UTF8");
+    const text = decodeForWrite(await readForWrite(target, options), kb, "KB_INVALID_UTF8");
     const next = appendEntry(text, entry.entry);
     if (!next.ok) {
       const d = next.diagnostic;
@@ -73,9 +80,9 @@ export async function ingestEntry(
         line: d.line,
       });
     }
-    await options.onStep?.("read", kb);
+    await options.onStep?.("read", target);
     const bytes = new TextEncoder().encode(next.text);
-    await replaceForWrite(kb, bytes, options);
+    await replaceForWrite(target, bytes, options);
     return { kb, id: entry.entry.id, entries: next.entries, sha256: await sha256Hex(bytes) };
   } finally {
     await lock.release();

@@ -12,7 +12,13 @@
  * @module
  */
 
-import { decodeForWrite, lockForWrite, readForWrite, replaceForWrite } from "./_writer_io.ts";
+import {
+  decodeForWrite,
+  lockForWrite,
+  readForWrite,
+  replaceForWrite,
+  resolveTarget,
+} from "./_writer_io.ts";
 import { decodeBootPack, parseBootPack } from "./bootpack_parse.ts";
 import { renderBootPack } from "./bootpack_render.ts";
 import { parseKb } from "./kb_parse.ts";
@@ -71,9 +77,10 @@ export async function rebuildBootPack(
   bootpack: string,
   options: RebuildOptions,
 ): Promise<RebuildResult> {
-  const bpLock = await lockForWrite(bootpack, options);
+  const bpTarget = await resolveTarget(bootpack);
+  const bpLock = await lockForWrite(bpTarget, options);
   try {
-    const bpBytes = await readForWrite(bootpack, options);
+    const bpBytes = await readForWrite(bpTarget, options);
     let bom = false;
     let text = "";
     if (bpBytes.length > 0) {
@@ -91,9 +98,10 @@ export async function rebuildBootPack(
     const kb = options.kb ?? kbFromPointer(bootpack, text, options);
     await refuseSameFile(bootpack, kb);
 
-    const kbLock = await lockForWrite(kb, options);
+    const kbTarget = await resolveTarget(kb);
+    const kbLock = await lockForWrite(kbTarget, options);
     try {
-      const kbBytes = await readForWrite(kb, options);
+      const kbBytes = await readForWrite(kbTarget, options);
       const kbText = decodeForWrite(kbBytes, kb, "KB_INVALID_UTF8");
       const parsed = parseKb(kbText, { codePrefix: "KB_" });
       if (!parsed.ok) {
@@ -118,11 +126,11 @@ export async function rebuildBootPack(
           line: d.line,
         });
       }
-      await options.onStep?.("read", bootpack);
+      await options.onStep?.("read", bpTarget);
       const body = new TextEncoder().encode(rendered.text);
       const out = bom ? concat(bpBytes.subarray(0, 3), body) : body;
       const changed = !equalBytes(out, bpBytes);
-      if (changed) await replaceForWrite(bootpack, out, options);
+      if (changed) await replaceForWrite(bpTarget, out, options);
       return { bootpack, kb, sha256, entries, changed };
     } finally {
       await kbLock.release();

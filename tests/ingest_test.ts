@@ -166,3 +166,22 @@ Deno.test("ingest: a missing KB or folder is exit 1, usage errors exit 2, --help
     ok(help.stdout.startsWith("Usage: bootpack ingest --kb KB --entry FILE|-"));
   });
 });
+
+Deno.test("ingest through a symbolic link changes the real KB and keeps the link", async () => {
+  if (Deno.build.os === "windows") return;
+  await withTempDir(async (dir) => {
+    await Deno.mkdir(`${dir}/real`);
+    await Deno.mkdir(`${dir}/links`);
+    await Deno.writeTextFile(`${dir}/real/kb.json`, '[{"id":"a"}]\n');
+    await Deno.symlink(`${dir}/real/kb.json`, `${dir}/links/kb.json`);
+    const r = await runCli(["ingest", "--kb", `${dir}/links/kb.json`, "--entry", "-"], {
+      permissions: RW,
+      stdin: '{"id":"b"}',
+    });
+    equal(r.code, 0, r.stderr);
+    ok((await Deno.lstat(`${dir}/links/kb.json`)).isSymlink, "the link was replaced by a file");
+    deepEqual(await kbIds(`${dir}/real/kb.json`), ["a", "b"]);
+    deepEqual(await residue(`${dir}/real`), []);
+    deepEqual(await residue(`${dir}/links`), []);
+  });
+});
