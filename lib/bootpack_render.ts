@@ -79,9 +79,9 @@ const FENCE = "```";
  *   entries: 0,
  *   path: "kb.json",
  * });
- * if (!r.ok || !r.text.startsWith("Notes\r\n\r\n[BUG_KB_JSON]\r\n```\r\n[]\r\n```\r\n")) {
- *   throw new Error();
- * }
+ * const fence = "`".repeat(3);
+ * const head = `Notes\r\n\r\n[BUG_KB_JSON]\r\n${fence}\r\n[]\r\n${fence}\r\n`;
+ * if (!r.ok || !r.text.startsWith(head)) throw new Error();
  * ```
  */
 export function renderBootPack(text: string, kb: RenderKb): RenderResult {

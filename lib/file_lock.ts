@@ -191,9 +191,14 @@ export async function acquireFileLock(target: string, options: FileLockOptions):
       file.close();
       throw error;
     }
-    // The handle holds an orphan (removed by its last holder): start again at once.
+    // The handle holds an orphan (removed by its last holder): start again at once, within
+    // the same bound.
     file.close();
     staleRetries++;
+    const waited = performance.now() - started;
+    if (waited >= options.waitMs) {
+      throw new LockTimeoutError(lockPath, await readOwner(lockPath), waited);
+    }
   }
 }
 
