@@ -18,6 +18,7 @@ import {
 
 const SUITES: Record<string, () => Promise<BenchSuite>> = {
   gates: async () => (await import("./bench/gates.ts")).suite,
+  scaling: async () => (await import("./bench/scaling.ts")).suite,
   writers: async () => (await import("./bench/writers.ts")).suite,
 };
 
@@ -31,6 +32,14 @@ against the tool a user would pick instead, measured interleaved in the same run
   --json           Print the results as JSON on stdout
   --markdown FILE  Also write the results table to FILE
   -h, --help       Show this help
+`;
+
+const MARKDOWN_HEAD = `# Benchmarks
+
+Every figure is measured by \`deno task bench\` in one run, side by side with the tool a user would
+pick instead, interleaved (A B, B A, ...) on the same machine so that noise hits both alike: the
+value is the median of the per-pair ratios, with their min–max. Reproduce with
+\`deno task bench -- --markdown docs/benchmarks.md\` (add \`--only SUITE\` for one suite).
 `;
 
 async function main(): Promise<number> {
@@ -69,6 +78,7 @@ async function main(): Promise<number> {
   const root = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
   const dir = await Deno.makeTempDir({ prefix: "bootpack_bench_" });
   const results: BenchResult[] = [];
+  const charts = new Map<string, string>();
   const started = performance.now();
   try {
     const ctx = createContext({
@@ -77,6 +87,7 @@ async function main(): Promise<number> {
       root,
       deno: Deno.execPath(),
       progress: (m) => console.error(`bench: ${m}`),
+      chart: (name, svg) => charts.set(name, svg),
     });
     for (const name of names) {
       console.error(`bench: suite ${name}`);
@@ -103,11 +114,19 @@ async function main(): Promise<number> {
     );
   }
   if (values.markdown) {
+    const folder = values.markdown.includes("/")
+      ? values.markdown.slice(0, values.markdown.lastIndexOf("/"))
+      : ".";
+    const images = [];
+    for (const [name, svg] of charts) {
+      await Deno.writeTextFile(`${folder}/${name}.svg`, svg);
+      images.push(`![${name}](${name}.svg)`);
+    }
     await Deno.writeTextFile(
       values.markdown,
-      `${table}\n\nMeasured on ${host}, ${runs} interleaved pairs per ratio, in ${
-        seconds.toFixed(0)
-      } s.\n`,
+      `${MARKDOWN_HEAD}\n${table}\n\n${images.join("\n\n")}${images.length ? "\n\n" : ""}` +
+        `Measured on ${host}, ${runs} interleaved pairs per ratio, in ${seconds.toFixed(0)} s ` +
+        `(\`deno task bench --runs ${runs}\`).\n`,
     );
   }
   return 0;

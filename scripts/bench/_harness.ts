@@ -105,6 +105,8 @@ export interface BenchContext {
   time(command: BenchCommand, runs: number): Promise<Timing>;
   /** Peak RSS of one run, in MiB (GNU time), or `undefined` when it cannot be measured. */
   peakMemory(command: BenchCommand): Promise<number | undefined>;
+  /** Adds a chart (SVG text) to the report, saved as `<name>.svg` beside the Markdown. */
+  chart(name: string, svg: string): void;
 }
 
 /** A benchmark suite. */
@@ -226,6 +228,7 @@ export function createContext(options: {
   root: string;
   deno: string;
   progress: (message: string) => void;
+  chart: (name: string, svg: string) => void;
 }): BenchContext {
   const { root } = options;
   const ctx: BenchContext = {
