@@ -10,6 +10,7 @@
  *   --no-lock         run without the lock (the control experiment)
  *   --hold-ms MS      sleep MS after reading the file, widening the read-modify-write window
  *   --barrier         print "ready", then wait for a line on stdin before starting
+ *   --retry-count N   calibration retry_count (default: the built-in calibration's)
  * Prints a last line `{"ok":true|false,"code":...,"renames":N}`; exit 0 or 1.
  *
  * @module
@@ -42,7 +43,10 @@ if (rest.includes("--barrier")) {
 }
 
 const options: WriterOptions = {
-  calibration: DEFAULT_CALIBRATION,
+  calibration: {
+    ...DEFAULT_CALIBRATION,
+    retry_count: Number(flag("--retry-count") ?? DEFAULT_CALIBRATION.retry_count),
+  },
   lock: !rest.includes("--no-lock"),
   onStep: async (step) => {
     if (step === pauseAt) {

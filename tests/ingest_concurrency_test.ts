@@ -1,6 +1,6 @@
 import { deepEqual, equal, ok } from "node:assert/strict";
 import { acquireFileLock } from "../lib/file_lock.ts";
-import { withTempDir } from "./_helpers.ts";
+import { ROOT, runCli, withTempDir } from "./_helpers.ts";
 import { type Child, kbIds, residue, spawn } from "./_writers.ts";
 
 const INITIAL = '[\n  {\n    "id": "seed"\n  }\n]\n';
@@ -206,6 +206,59 @@ Deno.test("a rename refused with EPERM is retried at most retry_count times", as
     equal(fails.code, 1);
     deepEqual(JSON.parse(fails.lines.at(-1)!), { ok: false, code: null, renames: 4 });
     deepEqual(await Deno.readFile(kb), before);
+    deepEqual(await residue(dir), []);
+  });
+});
+
+Deno.test("the rename retry bound follows calibration retry_count", async () => {
+  await withTempDir(async (dir) => {
+    const kb = `${dir}/kb.json`;
+    await Deno.writeTextFile(kb, INITIAL);
+    for (const retries of [0, 1, 5]) {
+      const r = await spawn("tests/_writer_child.ts", [
+        "ingest",
+        kb,
+        '{"id":"x"}',
+        "--fail-rename",
+        "100",
+        "--retry-count",
+        String(retries),
+      ]).done();
+      equal(r.code, 1);
+      equal(JSON.parse(r.lines.at(-1)!).renames, retries + 1, `retry_count ${retries}`);
+    }
+    equal(await Deno.readTextFile(kb), INITIAL);
+    deepEqual(await residue(dir), []);
+  });
+});
+
+Deno.test("ingest gives up after lock_wait_ms naming the lock file and its holder; KB unchanged", async () => {
+  await withTempDir(async (dir) => {
+    const kb = `${dir}/kb.json`;
+    await Deno.writeTextFile(kb, INITIAL);
+    const calibration = JSON.parse(await Deno.readTextFile(`${ROOT}/budgets/calibration.json`));
+    await Deno.writeTextFile(
+      `${dir}/cal.json`,
+      JSON.stringify({ ...calibration, lock_wait_ms: 300 }),
+    );
+    const lock = await acquireFileLock(kb, { waitMs: 1000, pollMs: 5 });
+    try {
+      const r = await runCli(
+        ["ingest", "--kb", kb, "--entry", "-", "--calibration", `${dir}/cal.json`],
+        { permissions: ["--allow-read", "--allow-write"], stdin: '{"id":"late"}' },
+      );
+      equal(r.code, 1);
+      ok(
+        r.stderr.includes(
+          `LOCK_TIMEOUT: Cannot lock "${kb}.lock": held by pid ${Deno.pid} on host `,
+        ),
+        r.stderr,
+      );
+      ok(/gave up after \d+ ms; nothing written\n$/.test(r.stderr), r.stderr);
+    } finally {
+      await lock.release();
+    }
+    equal(await Deno.readTextFile(kb), INITIAL);
     deepEqual(await residue(dir), []);
   });
 });
