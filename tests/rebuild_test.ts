@@ -177,3 +177,25 @@ Deno.test("rebuilds racing ingests always write a SNAPSHOT and POINTER of one sa
     deepEqual(await residue(dir), []);
   });
 });
+
+Deno.test("rebuild without --kb refuses a BootPack that has no POINTER Path; an empty one gets both sections", async () => {
+  await withTempDir(async (dir) => {
+    await Deno.writeTextFile(`${dir}/bp.txt`, "notes only\n");
+    const r = await runCli(["rebuild", `${dir}/bp.txt`], { permissions: RW });
+    equal(r.code, 1);
+    ok(r.stderr.includes("POINTER_PATH_MISSING: ") && r.stderr.includes("--kb KB"), r.stderr);
+    equal(await Deno.readTextFile(`${dir}/bp.txt`), "notes only\n");
+
+    await Deno.writeTextFile(`${dir}/empty.txt`, "");
+    await Deno.writeTextFile(`${dir}/kb.json`, "[]\r\n");
+    const e = await runCli(["rebuild", `${dir}/empty.txt`, "--kb", `${dir}/kb.json`], {
+      permissions: RW,
+    });
+    equal(e.code, 0, e.stderr);
+    const text = await Deno.readTextFile(`${dir}/empty.txt`);
+    ok(text.startsWith("[BUG_KB_JSON]\r\n```\r\n[]\r\n```\r\n\r\n[BUG_KB_JSON_POINTER]\r\n"), text);
+    const report = await runGate("acceptance", `${dir}/empty.txt`, { strict: true });
+    ok(report.verdict.pass, report.verdict.text);
+    deepEqual(await residue(dir), []);
+  });
+});
