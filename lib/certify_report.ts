@@ -146,8 +146,14 @@ export const INVARIANTS: readonly Invariant[] = [
     name: "Locked, atomic writers",
     statement:
       "Concurrent ingest and rebuild lose no update, leave the old or the new file, never a mix, and leave no lock or temporary file.",
-    modules: ["lib/lock.ts", "lib/atomic_write.ts"],
-    tests: ["tests/lock_test.ts", "tests/atomic_write_test.ts"],
+    modules: ["lib/file_lock.ts", "lib/atomic_write.ts", "lib/writer.ts"],
+    tests: [
+      "tests/file_lock_test.ts",
+      "tests/atomic_write_test.ts",
+      "tests/ingest_concurrency_test.ts",
+      "tests/concurrency_test.ts",
+      "tests/certify_test.ts",
+    ],
     checkedBy: ["G1"],
   },
   {

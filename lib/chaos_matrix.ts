@@ -295,6 +295,18 @@ export function chaosCommands(): ChaosCommand[] {
       budget: "rebuild",
       writes: true,
       gateOutput: false,
+      // One more entry in the KB, so that the BootPack is stale and rebuild has to write.
+      prepare: async (ws) => {
+        const doc = JSON.parse(await Deno.readTextFile(ws.kb)) as unknown;
+        const entry = { id: "CERTIFY-G3-REBUILD", title: "chaos probe", blocking: false };
+        if (Array.isArray(doc)) doc.push(entry);
+        else if (
+          doc && typeof doc === "object" && Array.isArray((doc as { entries?: unknown }).entries)
+        ) {
+          (doc as { entries: unknown[] }).entries.push(entry);
+        }
+        await Deno.writeTextFile(ws.kb, JSON.stringify(doc, null, 2) + "\n");
+      },
       args: (ws) => ["rebuild", ws.bootpack, "--kb", ws.kb],
     },
     {
