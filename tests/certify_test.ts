@@ -130,7 +130,7 @@ Deno.test("certify fails closed on a calibration with a null value, naming the k
 /** Small and fast, loose envelope (3 runs on a shared machine say nothing about spread). */
 const FAST = {
   ...DEFAULT_CALIBRATION,
-  io_timeout_ms: 200,
+  io_timeout_ms: 500,
   retry_backoff_ms: 1,
   STRESS_N: 3,
   variance_envelope: { max_cv: 10, max_p95_over_p50: 100 },

@@ -10,12 +10,12 @@ import {
 import { retry, RetryExhaustedError } from "../lib/retry.ts";
 import { withTempDir } from "./_helpers.ts";
 
-/** Fast thresholds so that TIMEOUT and the backoff cost milliseconds, not seconds. */
+/** Fast thresholds: TIMEOUT costs 4 x 300 ms, not 4 x 5 s (a loaded machine still reads in time). */
 const FAST: Calibration = {
   ...DEFAULT_CALIBRATION,
   retry_count: 3,
   retry_backoff_ms: 1,
-  io_timeout_ms: 40,
+  io_timeout_ms: 300,
   chaos_latency_ms: 5,
 };
 
@@ -115,7 +115,7 @@ Deno.test("readFileBytes() under LATENCY returns the right bytes in one attempt,
 
 Deno.test("readFileBytes() applies io_timeout_ms to the read, not to the injected latency", async () => {
   await withFile(async (path) => {
-    const r = await readWith(path, "LATENCY", { ...FAST, chaos_latency_ms: 60, io_timeout_ms: 20 });
+    const r = await readWith(path, "LATENCY", { ...FAST, chaos_latency_ms: 400 });
     assert.deepEqual(r.bytes, CONTENT);
   });
 });
