@@ -342,7 +342,7 @@ export function renderCertificationMarkdown(report: CertificationReport): string
     "",
     `**Verdict: ${verdictWord}**: ${v.gatesPassed}/6 gates, ${v.invariantsPassed}/${INVARIANTS.length} invariants, inputs ${
       v.inputsUnchanged ? "unchanged" : "CHANGED OR UNREADABLE"
-    }. Certified ${id.date} on ${cell(id.host)} by ${cell(id.tool)}.`,
+    }. Certification run ${id.date} on ${cell(id.host)} by ${cell(id.tool)}.`,
     "",
     "## Identification",
     "",
