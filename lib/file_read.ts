@@ -242,3 +242,158 @@ function classify(error: unknown, path: string): FileReadError {
 function delay(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
+
+/** Options of {@linkcode readFileStream}. */
+export interface ReadFileStreamOptions extends ReadFileOptions {
+  /** Size of each chunk in bytes. Default 1 MiB. */
+  readonly chunkSize?: number;
+}
+
+/**
+ * Streams a regular file in chunks with bounded memory, with the same faults, retries and chaos
+ * modes as {@linkcode readFileBytes}: each attempt opens the file afresh and hands `consume` a new
+ * iterable of chunks; a read that ends short of the file's size (or a chunk that takes longer than
+ * `io_timeout_ms`, or an I/O error) makes the iteration throw a transient {@linkcode FileReadError}
+ * and the whole attempt, `consume` included, is retried. So `consume` must start over each time it
+ * is called (a fresh hash, a truncated output). A chunk is only valid until the next one is asked
+ * for: copy it to keep it.
+ *
+ * Chaos: `PARTIAL` stops after half the file, `EMPTY` yields nothing (both short reads),
+ * `CORRUPT` flips the byte at the file's middle offset, `TIMEOUT` never answers the first read,
+ * `ERROR` fails the open, `LATENCY` waits before the open.
+ *
+ * @param path The file.
+ * @param options Calibration, chaos mode, chunk size.
+ * @param consume Reads the chunks; its result is returned.
+ * @returns What `consume` returned on the attempt that succeeded.
+ * @throws {FileReadError} When the file cannot be read; errors `consume` throws itself pass as is.
+ * @example
+ * ```ts
+ * import { DEFAULT_CALIBRATION } from "./calibration.ts";
+ * import { readFileStream } from "./file_read.ts";
+ * const size = await readFileStream("deno.json", { calibration: DEFAULT_CALIBRATION }, async (chunks) => {
+ *   let n = 0;
+ *   for await (const chunk of chunks) n += chunk.length;
+ *   return n;
+ * });
+ * if (size === 0) throw new Error();
+ * ```
+ */
+export async function readFileStream<T>(
+  path: string,
+  options: ReadFileStreamOptions,
+  consume: (chunks: AsyncIterable<Uint8Array>) => Promise<T>,
+): Promise<T> {
+  const cal = options.calibration;
+  try {
+    return await retry(() => attemptStream(path, options, consume), {
+      retries: cal.retry_count,
+      backoffMs: cal.retry_backoff_ms,
+      isTransient: (e) => e instanceof FileReadError && e.transient,
+      onRetry: (attempt, e) => options.onRetry?.(attempt, e as FileReadError),
+    });
+  } catch (error) {
+    if (error instanceof RetryExhaustedError && error.cause instanceof FileReadError) {
+      const last = error.cause;
+      throw new FileReadError(
+        last.code,
+        path,
+        `${last.message} (${error.attempts} attempts)`,
+        error.attempts,
+      );
+    }
+    throw error;
+  }
+}
+
+async function attemptStream<T>(
+  path: string,
+  options: ReadFileStreamOptions,
+  consume: (chunks: AsyncIterable<Uint8Array>) => Promise<T>,
+): Promise<T> {
+  const cal = options.calibration;
+  const chaos = options.chaos;
+  if (chaos === "LATENCY") await delay(cal.chaos_latency_ms);
+  if (chaos === "ERROR") {
+    throw new FileReadError("IO_ERROR", path, `Cannot read "${path}": input/output error (chaos)`);
+  }
+  let file: Deno.FsFile;
+  try {
+    file = await Deno.open(path, { read: true });
+  } catch (error) {
+    throw classify(error, path);
+  }
+  try {
+    let size: number;
+    try {
+      const info = await file.stat();
+      if (!info.isFile) {
+        throw new FileReadError("NOT_A_FILE", path, `Cannot read "${path}": not a regular file`);
+      }
+      size = info.size;
+    } catch (error) {
+      throw classify(error, path);
+    }
+    const chunkSize = Math.max(1, options.chunkSize ?? 1 << 20);
+    const limit = chaos === "PARTIAL" ? Math.floor(size / 2) : chaos === "EMPTY" ? 0 : Infinity;
+    const corruptAt = chaos === "CORRUPT" && size > 0 ? Math.floor(size / 2) : -1;
+    async function* chunks(): AsyncGenerator<Uint8Array> {
+      const buf = new Uint8Array(Math.min(chunkSize, Math.max(size, 1)));
+      let offset = 0;
+      for (;;) {
+        if (offset >= limit) break;
+        const n = await readChunk(file, buf, path, cal.io_timeout_ms, chaos === "TIMEOUT");
+        if (n === null) break;
+        let chunk = buf.subarray(0, Math.min(n, limit - offset));
+        if (corruptAt >= offset && corruptAt < offset + chunk.length) {
+          chunk = chunk.slice();
+          const i = corruptAt - offset;
+          chunk[i] = chunk[i] === 0xff ? 0x00 : 0xff;
+        }
+        offset += chunk.length;
+        yield chunk;
+      }
+      if (offset < size) {
+        throw new FileReadError(
+          "IO_SHORT_READ",
+          path,
+          `Cannot read "${path}": got ${offset} of ${size} bytes`,
+        );
+      }
+    }
+    return await consume(chunks());
+  } finally {
+    file.close();
+  }
+}
+
+async function readChunk(
+  file: Deno.FsFile,
+  buf: Uint8Array,
+  path: string,
+  timeoutMs: number,
+  hang: boolean,
+): Promise<number | null> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () =>
+        reject(
+          new FileReadError(
+            "IO_TIMEOUT",
+            path,
+            `Cannot read "${path}": no answer within ${timeoutMs} ms`,
+          ),
+        ),
+      timeoutMs,
+    );
+  });
+  try {
+    const read = hang ? new Promise<never>(() => {}) : file.read(buf).catch((error) => {
+      throw classify(error, path);
+    });
+    return await Promise.race([read, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
