@@ -337,33 +337,47 @@ async function attemptStream<T>(
     const chunkSize = Math.max(1, options.chunkSize ?? 1 << 20);
     const limit = chaos === "PARTIAL" ? Math.floor(size / 2) : chaos === "EMPTY" ? 0 : Infinity;
     const corruptAt = chaos === "CORRUPT" && size > 0 ? Math.floor(size / 2) : -1;
-    async function* chunks(): AsyncGenerator<Uint8Array> {
-      const buf = new Uint8Array(Math.min(chunkSize, Math.max(size, 1)));
-      let offset = 0;
-      for (;;) {
-        if (offset >= limit) break;
-        const n = await readChunk(file, buf, path, cal.io_timeout_ms, chaos === "TIMEOUT");
-        if (n === null) break;
-        let chunk = buf.subarray(0, Math.min(n, limit - offset));
-        if (corruptAt >= offset && corruptAt < offset + chunk.length) {
-          chunk = chunk.slice();
-          const i = corruptAt - offset;
-          chunk[i] = chunk[i] === 0xff ? 0x00 : 0xff;
-        }
-        offset += chunk.length;
-        yield chunk;
-      }
-      if (offset < size) {
-        throw new FileReadError(
-          "IO_SHORT_READ",
-          path,
-          `Cannot read "${path}": got ${offset} of ${size} bytes`,
-        );
-      }
-    }
-    return await consume(chunks());
+    return await consume(
+      streamChunks(file, size, path, {
+        chunkSize,
+        limit,
+        corruptAt,
+        timeoutMs: cal.io_timeout_ms,
+        hang: chaos === "TIMEOUT",
+      }),
+    );
   } finally {
     file.close();
+  }
+}
+
+async function* streamChunks(
+  file: Deno.FsFile,
+  size: number,
+  path: string,
+  o: { chunkSize: number; limit: number; corruptAt: number; timeoutMs: number; hang: boolean },
+): AsyncGenerator<Uint8Array> {
+  const buf = new Uint8Array(Math.min(o.chunkSize, Math.max(size, 1)));
+  let offset = 0;
+  for (;;) {
+    if (offset >= o.limit) break;
+    const n = await readChunk(file, buf, path, o.timeoutMs, o.hang);
+    if (n === null) break;
+    let chunk = buf.subarray(0, Math.min(n, o.limit - offset));
+    if (o.corruptAt >= offset && o.corruptAt < offset + chunk.length) {
+      chunk = chunk.slice();
+      const i = o.corruptAt - offset;
+      chunk[i] = chunk[i] === 0xff ? 0x00 : 0xff;
+    }
+    offset += chunk.length;
+    yield chunk;
+  }
+  if (offset < size) {
+    throw new FileReadError(
+      "IO_SHORT_READ",
+      path,
+      `Cannot read "${path}": got ${offset} of ${size} bytes`,
+    );
   }
 }
 
