@@ -48,7 +48,8 @@ export function bashQuote(s: string): string {
  */
 export function renderReplaySh(gates: readonly GateRecord[]): string {
   const runs = gates.map((g) =>
-    `run_gate ${bashQuote(g.name)} ${g.exit_code} ${bashQuote(g.output)} ${
+    `# shellcheck disable=SC2016 # the recorded arguments are literal, quoted on purpose
+run_gate ${bashQuote(g.name)} ${g.exit_code} ${bashQuote(g.output)} ${
       g.args.map(bashQuote).join(" ")
     }`
   );
@@ -158,7 +159,20 @@ if ! sha256sum -c --strict --quiet -- "$sums" >&2; then
 fi
 printf 'replay: %d files match %s\\n' "$line_no" "$sums" >&2
 
-# 4. The recorded gates, re-run in a read-only sandbox.
+${
+    runs.length === 0
+      ? `printf 'replay: no gate recorded\\n' >&2
+exit 0`
+      : `# 4. The recorded gates, re-run in a read-only sandbox.
+cli=\${BOOTPACK_CLI:-}
+if [[ -z $cli ]]; then
+  printf 'replay: cannot run the gates: set BOOTPACK_CLI to bootpack'"'"'s cli.ts\\n' >&2
+  exit 2
+fi
+need deno
+tmp=$(mktemp -d)
+trap 'rm -rf -- "$tmp"' EXIT
+
 run_gate() {
   local name=$1 want=$2 recorded=$3
   shift 3
@@ -180,19 +194,6 @@ run_gate() {
     diff -- "$recorded" "$tmp/$name.out" >&2 || true
   fi
 }
-
-${
-    runs.length === 0
-      ? `printf 'replay: no gate recorded\\n' >&2
-exit 0`
-      : `cli=\${BOOTPACK_CLI:-}
-if [[ -z $cli ]]; then
-  printf 'replay: cannot run the gates: set BOOTPACK_CLI to bootpack'"'"'s cli.ts\\n' >&2
-  exit 2
-fi
-need deno
-tmp=$(mktemp -d)
-trap 'rm -rf -- "$tmp"' EXIT
 
 ${runs.join("\n")}
 stop_if_problems "in the replayed gates"
