@@ -62,7 +62,7 @@ run_gate ${bashQuote(g.name)} ${g.exit_code} ${bashQuote(g.output)} ${
 # 1. Reads SHA256SUMS.txt and refuses unsafe names (absolute, .., backslash, control chars).
 # 2. Walks the pack: refuses symlinks and special files, reports extra and missing files,
 #    before any listed file is opened.
-# 3. Checks every SHA256 with GNU sha256sum -c --strict.
+# 3. Checks every SHA256 with GNU sha256sum -c --strict, and that MANIFEST.json agrees.
 # 4. Re-runs the recorded gates (gates/commands.json) with Deno, allowed to read this folder and
 #    nothing else (--allow-read=<pack>), from this folder, and compares their stdout and exit
 #    code with the recorded ones (gates/*.txt).
@@ -158,6 +158,21 @@ if ! sha256sum -c --strict --quiet -- "$sums" >&2; then
   give_up "SHA256 mismatch (see the FAILED lines above)"
 fi
 printf 'replay: %d files match %s\\n' "$line_no" "$sums" >&2
+
+# 3b. MANIFEST.json lists the same files, with the same SHA256, as SHA256SUMS.txt.
+[[ -n \${listed[MANIFEST.json]+x} ]] || give_up "MANIFEST.json: not listed in $sums"
+manifest_files() {
+  awk '/^      "path": "/ { p = $0; sub(/^      "path": "/, "", p); sub(/",$/, "", p) }
+       /^      "sha256": "/ { h = $0; sub(/^      "sha256": "/, "", h); sub(/"$/, "", h)
+                              print toupper(h) "  " p }' MANIFEST.json | sort
+}
+sums_content_files() {
+  grep -v -e '  MANIFEST[.]json$' -e '  statement[.]intoto[.]UNSIGNED[.]json$' -- "$sums" |
+    awk '{ print toupper(substr($0, 1, 64)) substr($0, 65) }' | sort
+}
+if ! diff -- <(manifest_files) <(sums_content_files) >&2; then
+  give_up "MANIFEST.json does not list the same files and SHA256 as $sums"
+fi
 
 ${
     runs.length === 0
