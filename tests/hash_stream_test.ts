@@ -82,7 +82,7 @@ Deno.test("readFileStream() does not retry a missing file or a folder", async ()
   await withTempDir(async (dir) => {
     for (const [path, code] of [[`${dir}/nope`, "NOT_FOUND"], [dir, "NOT_A_FILE"]]) {
       try {
-        await readFileStream(path!, { calibration }, async () => 0);
+        await readFileStream(path!, { calibration }, () => Promise.resolve(0));
         throw new Error("no throw");
       } catch (error) {
         assert(error instanceof FileReadError && error.code === code, String(error));

@@ -93,6 +93,7 @@ Deno.test("isSafePackPath() never accepts a name that escapes or that Windows re
       const parts = s.split("/");
       assert(!s.startsWith("/") && !s.includes("\\") && !s.includes(":"));
       assert(parts.every((p) => p !== "" && p !== "." && p !== ".."));
+      // deno-lint-ignore no-control-regex
       assert(!/[\u0000-\u001f]/.test(s));
       assert(parts.every((p) => !p.endsWith(".") && !p.endsWith(" ")));
       assert(s.normalize("NFC") === s);

@@ -53,6 +53,7 @@ function codeOnly(text: string): string {
 function ps51Traps(text: string): string[] {
   const traps: string[] = [];
   const code = codeOnly(text);
+  // deno-lint-ignore no-control-regex
   if (!/^[\x00-\x7f]*$/.test(text)) traps.push("non-ASCII character");
   if (/\bSort-Object\b/i.test(code)) traps.push("Sort-Object (culture-dependent order)");
   if (/\?\?/.test(code)) traps.push("?? or ??= (PowerShell 7)");
