@@ -109,4 +109,8 @@ export async function main(args: string[]): Promise<number> {
   }
 }
 
-if (import.meta.main) Deno.exitCode = await main(Deno.args);
+if (import.meta.main) {
+  // Exit as soon as main has returned (every finally has run): a read that never answered, on a
+  // share that went away, must not keep the process alive after the verdict.
+  Deno.exit(await main(Deno.args));
+}

@@ -7,6 +7,7 @@
 
 import { type Diagnostic, sortDiagnostics } from "./diagnostic.ts";
 import { type KbSummary, parseKb } from "./kb_parse.ts";
+import { decodeUtf8 } from "./utf8.ts";
 
 /** Header of the SNAPSHOT section. */
 export const SNAPSHOT_HEADER = "BUG_KB_JSON";
@@ -122,9 +123,9 @@ export function decodeBootPack(bytes: Uint8Array): DecodedBootPack {
     });
     body = bytes.subarray(3);
   }
-  try {
-    return { text: new TextDecoder("utf-8", { fatal: true }).decode(body), violations };
-  } catch {
+  const text = decodeUtf8(body);
+  if (text !== null) return { text, violations };
+  {
     const line = firstInvalidUtf8Line(body);
     violations.push({
       code: "BOOTPACK_INVALID_UTF8",
@@ -204,10 +205,10 @@ export function joinLines(lines: readonly Line[]): string {
  * ```
  */
 export function parseBootPack(text: string): BootPack {
-  const lines = splitLines(text);
+  const index = scanLines(text);
   const violations: Diagnostic[] = [];
   const warnings: Diagnostic[] = [];
-  const sections = findSections(lines);
+  const sections = findSections(index);
 
   const snaps = sections.filter((s) => s.name === SNAPSHOT_HEADER);
   const ptrs = sections.filter((s) => s.name === POINTER_HEADER);
@@ -227,7 +228,7 @@ export function parseBootPack(text: string): BootPack {
         message: `Second [${SNAPSHOT_HEADER}] section; the first is at line ${snaps[0]!.start + 1}`,
       });
     }
-    snapshot = parseSnapshot(lines, snaps[0]!, violations);
+    snapshot = parseSnapshot(index, snaps[0]!, violations);
   }
 
   let pointer: PointerSection | null = null;
@@ -245,13 +246,17 @@ export function parseBootPack(text: string): BootPack {
         message: `Second [${POINTER_HEADER}] section; the first is at line ${ptrs[0]!.start + 1}`,
       });
     }
-    pointer = parsePointer(lines, ptrs[0]!, violations, warnings);
+    pointer = parsePointer(index, ptrs[0]!, violations, warnings);
   }
 
-  const firstEol = lines.find((l) => l.eol !== "")?.eol;
+  const nl = text.indexOf("\n");
+  let lines: Line[] | undefined;
   return {
-    lines,
-    lineEnding: firstEol === "\r\n" || firstEol === "\n" ? firstEol : null,
+    // Split on demand: a gate on a 20,000-entry BootPack needs no 200,000 line objects.
+    get lines(): readonly Line[] {
+      return lines ??= splitLines(text);
+    },
+    lineEnding: nl === -1 ? null : nl > 0 && text.charCodeAt(nl - 1) === 13 ? "\r\n" : "\n",
     snapshot,
     pointer,
     violations: sortDiagnostics(violations),
@@ -259,13 +264,79 @@ export function parseBootPack(text: string): BootPack {
   };
 }
 
+/**
+ * The lines that can matter (those starting with `[` or a backtick), found with one regular
+ * expression scan, with their 0-based line numbers; every other line is only ever counted. This
+ * keeps a 200,000-line BootPack cheap to check.
+ */
+interface LineScan {
+  readonly text: string;
+  /** Candidate lines, in order. */
+  readonly marks: readonly Mark[];
+  /** Number of lines, as {@linkcode splitLines} counts them. */
+  readonly count: number;
+}
+
+interface Mark {
+  /** 0-based line number. */
+  readonly line: number;
+  /** Offset of the line's first character. */
+  readonly offset: number;
+  /** First character code. */
+  readonly first: number;
+  /** The line without terminator and trailing CR. */
+  readonly text: string;
+}
+
+function scanLines(text: string): LineScan {
+  const marks: Mark[] = [];
+  const re = /^[[`]/gm;
+  let line = 0;
+  let pos = 0;
+  for (let m = re.exec(text); m !== null; m = re.exec(text)) {
+    const offset = m.index;
+    // `^` in a multiline RegExp also matches after a lone CR or U+2028: only LF starts a line.
+    if (offset > 0 && text.charCodeAt(offset - 1) !== 10) continue;
+    line += countNewlines(text, pos, offset);
+    pos = offset;
+    marks.push({ line, offset, first: text.charCodeAt(offset), text: lineAt(text, offset) });
+  }
+  return { text, marks, count: line + countNewlines(text, pos, text.length) + 1 };
+}
+
+function countNewlines(text: string, from: number, to: number): number {
+  let n = 0;
+  for (let i = text.indexOf("\n", from); i !== -1 && i < to; i = text.indexOf("\n", i + 1)) n++;
+  return n;
+}
+
+/** The line starting at `offset`, without terminator and trailing CR. */
+function lineAt(text: string, offset: number): string {
+  const nl = text.indexOf("\n", offset);
+  let end = nl === -1 ? text.length : nl;
+  if (end > offset && text.charCodeAt(end - 1) === 13) end--;
+  return text.slice(offset, end);
+}
+
+/** Offset of the line after the one starting at `offset`, or `-1` when it is the last. */
+function nextLine(text: string, offset: number): number {
+  const nl = text.indexOf("\n", offset);
+  return nl === -1 ? -1 : nl + 1;
+}
+
 interface SectionSpan {
   readonly name: string;
-  /** 0-based index of the header line. */
+  /** 0-based line of the header. */
   readonly start: number;
-  /** 0-based index after the last line. */
+  /** Offset of the header line. */
+  readonly startOffset: number;
+  /** 0-based line after the last line. */
   end: number;
+  /** Offset after the section's last character. */
+  endOffset: number;
 }
+
+const BACKTICK = 0x60;
 
 function isFenceLike(text: string): boolean {
   return text.startsWith(FENCE);
@@ -276,91 +347,99 @@ function isExactFence(text: string): boolean {
 }
 
 /** Finds section headers; inside an open SNAPSHOT fence only the two known headers count. */
-function findSections(lines: readonly Line[]): SectionSpan[] {
+function findSections(index: LineScan): SectionSpan[] {
   const sections: SectionSpan[] = [];
   let current: SectionSpan | null = null;
   let fence: "before" | "open" | "closed" = "before";
-  for (let i = 0; i < lines.length; i++) {
-    const text = lines[i]!.text;
-    const m = text.startsWith("[") ? HEADER.exec(text) : null;
-    if (m) {
-      const name = m[1]!;
-      const inJson = current?.name === SNAPSHOT_HEADER && fence === "open";
-      if (!inJson || name === SNAPSHOT_HEADER || name === POINTER_HEADER) {
-        if (current) current.end = i;
-        current = { name, start: i, end: lines.length };
-        sections.push(current);
-        fence = "before";
-        continue;
+  for (const mark of index.marks) {
+    if (mark.first === BACKTICK) {
+      if (current?.name === SNAPSHOT_HEADER && isFenceLike(mark.text)) {
+        if (fence === "before") fence = "open";
+        else if (fence === "open") fence = "closed";
       }
+      continue;
     }
-    if (current?.name === SNAPSHOT_HEADER && isFenceLike(text)) {
-      if (fence === "before") fence = "open";
-      else if (fence === "open") fence = "closed";
+    const m = HEADER.exec(mark.text);
+    if (!m) continue;
+    const name = m[1]!;
+    const inJson = current?.name === SNAPSHOT_HEADER && fence === "open";
+    if (inJson && name !== SNAPSHOT_HEADER && name !== POINTER_HEADER) continue;
+    if (current) {
+      current.end = mark.line;
+      current.endOffset = mark.offset;
     }
+    current = {
+      name,
+      start: mark.line,
+      startOffset: mark.offset,
+      end: index.count,
+      endOffset: index.text.length,
+    };
+    sections.push(current);
+    fence = "before";
   }
   return sections;
 }
 
 function parseSnapshot(
-  lines: readonly Line[],
+  index: LineScan,
   span: SectionSpan,
   violations: Diagnostic[],
 ): SnapshotSection {
-  const base = {
-    headerLine: span.start + 1,
-    endLine: span.end + 1,
-  };
-  let i = span.start + 1;
-  while (i < span.end && lines[i]!.text.trim() === "") i++;
-  if (i >= span.end) {
+  const { text } = index;
+  const base = { headerLine: span.start + 1, endLine: span.end + 1 };
+  const none = { openFenceLine: null, closeFenceLine: null, json: null, kb: null };
+  let line = span.start + 1;
+  let offset = nextLine(text, span.startOffset);
+  while (offset !== -1 && offset < span.endOffset && lineAt(text, offset).trim() === "") {
+    offset = nextLine(text, offset);
+    line++;
+  }
+  if (offset === -1 || offset >= span.endOffset) {
     violations.push({
       code: "FENCE_MISSING",
       line: span.start + 1,
       message: "The SNAPSHOT has no opening ``` fence",
     });
-    return { ...base, openFenceLine: null, closeFenceLine: null, json: null, kb: null };
+    return { ...base, ...none };
   }
-  const openText = lines[i]!.text;
+  const openText = lineAt(text, offset);
   if (!isFenceLike(openText)) {
     violations.push({
       code: "FENCE_MISSING",
-      line: i + 1,
+      line: line + 1,
       message: "The SNAPSHOT must start with a line that is exactly ```",
     });
-    return { ...base, openFenceLine: null, closeFenceLine: null, json: null, kb: null };
+    return { ...base, ...none };
   }
-  if (!isExactFence(openText)) reportLangTag(openText, i, violations);
-  const open = i;
+  if (!isExactFence(openText)) reportLangTag(openText, line, violations);
+  const open = line;
+  const openOffset = offset;
 
-  let close = -1;
-  for (let j = open + 1; j < span.end; j++) {
-    if (isFenceLike(lines[j]!.text)) {
-      close = j;
-      break;
-    }
-  }
-  if (close === -1) {
+  const fences = index.marks.filter((m) =>
+    m.first === BACKTICK && m.offset > openOffset && m.offset < span.endOffset &&
+    isFenceLike(m.text)
+  );
+  const close = fences[0];
+  if (!close) {
     violations.push({
       code: "FENCE_UNCLOSED",
       line: open + 1,
       message: "The SNAPSHOT's opening fence has no closing ``` line",
     });
-    return { ...base, openFenceLine: open + 1, closeFenceLine: null, json: null, kb: null };
+    return { ...base, ...none, openFenceLine: open + 1 };
   }
-  if (!isExactFence(lines[close]!.text)) reportLangTag(lines[close]!.text, close, violations);
-  for (let j = close + 1; j < span.end; j++) {
-    if (isFenceLike(lines[j]!.text)) {
-      violations.push({
-        code: "FENCE_UNBALANCED",
-        line: j + 1,
-        message: "A fence after the SNAPSHOT's closing fence: the SNAPSHOT holds one fenced block",
-      });
-    }
+  if (!isExactFence(close.text)) reportLangTag(close.text, close.line, violations);
+  for (const extra of fences.slice(1)) {
+    violations.push({
+      code: "FENCE_UNBALANCED",
+      line: extra.line + 1,
+      message: "A fence after the SNAPSHOT's closing fence: the SNAPSHOT holds one fenced block",
+    });
   }
 
-  const json = joinLines(lines.slice(open + 1, close));
-  const section = { ...base, openFenceLine: open + 1, closeFenceLine: close + 1, json };
+  const json = text.slice(nextLine(text, openOffset), close.offset);
+  const section = { ...base, openFenceLine: open + 1, closeFenceLine: close.line + 1, json };
   if (json.trim() === "") {
     violations.push({
       code: "SNAPSHOT_EMPTY",
@@ -388,7 +467,7 @@ function reportLangTag(text: string, index: number, violations: Diagnostic[]): v
 }
 
 function parsePointer(
-  lines: readonly Line[],
+  index: LineScan,
   span: SectionSpan,
   violations: Diagnostic[],
   warnings: Diagnostic[],
@@ -398,8 +477,15 @@ function parsePointer(
   let sha256: PointerField<string> | null = null;
   let entries: PointerField<number> | null = null;
 
-  for (let i = span.start + 1; i < span.end; i++) {
-    const text = lines[i]!.text;
+  const { text: all } = index;
+  let i = span.start;
+  for (
+    let offset = nextLine(all, span.startOffset);
+    offset !== -1 && offset < span.endOffset;
+    offset = nextLine(all, offset)
+  ) {
+    i++;
+    const text = lineAt(all, offset);
     if (text.trim() === "") continue;
     const line = i + 1;
     const m = POINTER_LINE.exec(text);

@@ -16,9 +16,10 @@ import {
   type GateReport,
   type KbFacts,
 } from "./gate_verdict.ts";
-import { parseKb } from "./kb_parse.ts";
+import { type KbSummary, parseKb } from "./kb_parse.ts";
 import { type PathMapping, resolvePointerPath, toLongPath } from "./pointer_path.ts";
 import { sha256Hex } from "./sha256.ts";
+import { decodeUtf8 } from "./utf8.ts";
 
 /** Options of {@linkcode runGate}. */
 export interface RunGateOptions {
@@ -60,6 +61,7 @@ export async function runGate(
   const violations: Diagnostic[] = [];
   let parseWarnings: readonly Diagnostic[] = [];
   let snapshot = null;
+  let snapshotJson: string | null = null;
   let pointer: PointerSection | null = null;
 
   let bytes: Uint8Array | null = null;
@@ -76,12 +78,14 @@ export async function runGate(
       violations.push(...parsed.violations);
       parseWarnings = parsed.warnings;
       snapshot = parsed.snapshot?.kb ?? null;
+      snapshotJson = snapshot ? parsed.snapshot?.json ?? null : null;
       pointer = parsed.pointer;
     }
   }
 
   const baseDir = dirname(bootpack);
-  const kb = await probeKb(pointer, baseDir, options, read);
+  const same = snapshot && snapshotJson !== null ? { json: snapshotJson, summary: snapshot } : null;
+  const kb = await probeKb(pointer, baseDir, options, read, same);
   const diag = command === "selftest" ? await diagnose(pointer, kb, baseDir, options) : null;
   return decideGate(
     { command, bootpack, violations, parseWarnings, snapshot, pointer, kb, diag },
@@ -94,6 +98,7 @@ async function probeKb(
   baseDir: string,
   options: RunGateOptions,
   read: { calibration: Calibration; chaos: ChaosMode | undefined },
+  snapshot: { json: string; summary: KbSummary } | null,
 ): Promise<KbFacts> {
   const none = { path: null, problem: null, sha256: null, summary: null };
   if (!pointer?.path) return { status: "absent", ...none };
@@ -124,10 +129,8 @@ async function probeKb(
   }
   const sha256 = await sha256Hex(bytes);
   const name = basename(path);
-  let text: string;
-  try {
-    text = new TextDecoder("utf-8", { fatal: true }).decode(bytes);
-  } catch {
+  const text = decodeUtf8(bytes);
+  if (text === null) {
     return {
       status: "invalid",
       path,
@@ -135,6 +138,10 @@ async function probeKb(
       summary: null,
       problem: { code: "KB_INVALID_UTF8", line: null, file: name, message: "Not valid UTF-8" },
     };
+  }
+  // An up-to-date SNAPSHOT is the KB's exact text: the same text parses to the same counts.
+  if (snapshot && text === snapshot.json) {
+    return { status: "ok", path, sha256, summary: snapshot.summary, problem: null };
   }
   const parsed = parseKb(text, { codePrefix: "KB_" });
   if (!parsed.ok) {

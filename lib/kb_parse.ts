@@ -158,11 +158,36 @@ function jsonErrorLineOffset(text: string, message: string): number {
   if (lineCol?.[1]) return Number(lineCol[1]) - 1;
   const position = /at position (\d+)/.exec(message);
   if (position?.[1]) return countNewlines(text, Number(position[1]));
+  const token = unexpectedTokenPosition(text, message);
+  if (token !== null) return countNewlines(text, token);
   // "Unexpected end of JSON input" and the like: the problem is at the end.
   return countNewlines(text.trimEnd(), text.length);
 }
 
+/**
+ * V8 words an unexpected token without its position but quotes the source around it: the whole
+ * source when short, else up to 10 characters before and after, with `...` where it cut. The
+ * quote gives the position back.
+ */
+function unexpectedTokenPosition(text: string, message: string): number | null {
+  const m = /^Unexpected token '([\s\S])', (\.\.\.)?"([\s\S]*)"(\.\.\.)? is not valid JSON$/
+    .exec(message);
+  if (!m) return null;
+  const [, token, before, snippet = "", after] = m;
+  const CONTEXT = 10;
+  if (before && after) {
+    for (let i = text.indexOf(snippet); i !== -1; i = text.indexOf(snippet, i + 1)) {
+      if (text[i + CONTEXT] === token) return i + CONTEXT;
+    }
+    return null;
+  }
+  if (after) return Math.max(0, snippet.length - CONTEXT);
+  if (before) return Math.max(0, text.length - snippet.length + CONTEXT);
+  const i = text.indexOf(token!);
+  return i === -1 ? null : i;
+}
+
 function shortJsonMessage(message: string): string {
   return message.replace(/ in JSON at position \d+( \(line \d+ column \d+\))?/, "$1")
-    .replace(/, ".*" is not valid JSON$/s, "");
+    .replace(/, (\.\.\.)?".*"(\.\.\.)? is not valid JSON$/s, "");
 }

@@ -1,0 +1,60 @@
+/**
+ * Generated inputs for benchmarks: KBs and BootPacks of any size, written the way users write
+ * them (CRLF, pretty-printed).
+ *
+ * @module
+ */
+
+import { sha256Hex } from "../../lib/sha256.ts";
+
+/** Paths of a generated BootPack and its KB. */
+export interface GeneratedBootPack {
+  /** The BootPack. */
+  readonly bootpack: string;
+  /** The KB it points to (relative Path, so no --map is needed). */
+  readonly kb: string;
+  /** Size of the KB in bytes. */
+  readonly kbBytes: number;
+}
+
+/**
+ * Makes a KB text with `n` entries, every third blocking, about `pad` extra characters each.
+ *
+ * @param n Entries.
+ * @param pad Extra characters per entry (to reach a size).
+ * @returns The KB's text (CRLF).
+ */
+export function kbText(n: number, pad = 40): string {
+  const entries = Array.from({ length: n }, (_, i) => ({
+    id: `KB-${String(i + 1).padStart(6, "0")}`,
+    title: `Generated entry ${i + 1}`,
+    symptom: "x".repeat(pad),
+    blocking: i % 3 === 0,
+    tags: ["bench", `t${i % 17}`],
+  }));
+  return JSON.stringify(entries, null, 2).replaceAll("\n", "\r\n") + "\r\n";
+}
+
+/**
+ * Writes `BUG_KB_<n>.json.txt` and `bootpack_<n>.txt` (up to date) into `dir`.
+ *
+ * @param dir Folder.
+ * @param n Entries.
+ * @param pad Extra characters per entry.
+ * @returns The paths.
+ */
+export async function writeBootPack(dir: string, n: number, pad = 40): Promise<GeneratedBootPack> {
+  const text = kbText(n, pad);
+  const bytes = new TextEncoder().encode(text);
+  const kbName = `BUG_KB_${n}.json.txt`;
+  const kb = `${dir}/${kbName}`;
+  await Deno.writeFile(kb, bytes);
+  const sha = await sha256Hex(bytes);
+  const bootpack = `${dir}/bootpack_${n}.txt`;
+  await Deno.writeTextFile(
+    bootpack,
+    `Generated BootPack (${n} entries)\r\n\r\n[BUG_KB_JSON]\r\n\`\`\`\r\n${text}\`\`\`\r\n\r\n` +
+      `[BUG_KB_JSON_POINTER]\r\nPath=${kbName}\r\nSHA256=${sha}\r\nEntries=${n}\r\n`,
+  );
+  return { bootpack, kb, kbBytes: bytes.length };
+}

@@ -1,0 +1,97 @@
+/**
+ * How the gates' cost grows with the KB: acceptance and selftest at 1k, 10k and 100k entries
+ * (start-up subtracted), drawn on log-log axes, and selftest on a 50 MiB KB with its peak memory.
+ *
+ * @module
+ */
+
+import type { BenchCommand, BenchResult, BenchSuite } from "./_harness.ts";
+import { meets } from "./_harness.ts";
+import { lineChartSvg, type Series } from "./_chart.ts";
+import { writeBootPack } from "./_fixtures.ts";
+
+const SIZES = [1_000, 10_000, 100_000];
+
+/** The scaling suite. */
+export const suite: BenchSuite = {
+  name: "scaling",
+  async run(ctx): Promise<BenchResult[]> {
+    const empty = `${ctx.dir}/empty.ts`;
+    await Deno.writeTextFile(empty, "");
+    const gate = (command: string, bootpack: string): BenchCommand => ({
+      label: `bootpack ${command}`,
+      argv: [
+        ctx.deno,
+        "run",
+        "--no-prompt",
+        "--allow-read",
+        `${ctx.root}/cli.ts`,
+        command,
+        bootpack,
+      ],
+    });
+    const runs = Math.max(3, Math.min(ctx.runs, 7));
+    const base =
+      (await ctx.time({ label: "deno run empty.ts", argv: [ctx.deno, "run", empty] }, runs))
+        .median;
+    const results: BenchResult[] = [];
+    const series: Series[] = [];
+    for (const command of ["acceptance", "selftest"]) {
+      const points: { x: number; y: number }[] = [];
+      for (const n of SIZES) {
+        const g = await writeBootPack(ctx.dir, n);
+        ctx.progress(`scaling: ${command} ${n} entries`);
+        const t = await ctx.time(gate(command, g.bootpack), runs);
+        points.push({ x: n, y: Math.max(0.1, t.median - base) });
+      }
+      series.push({ name: command, points });
+      const [, p10k, p100k] = points;
+      const exponent = Math.log10(p100k!.y / p10k!.y);
+      results.push({
+        id: `${command}_scaling_exponent`,
+        title: `${command}: growth exponent from 10k to 100k entries (1 = linear)`,
+        kind: "figure",
+        value: exponent,
+        unit: "",
+        goal: { max: 1.15 },
+        met: meets(exponent, { max: 1.15 }),
+        note: points.map((p) => `${p.x}: ${p.y.toFixed(1)} ms`).join(", ") +
+          ` (minus ${base.toFixed(1)} ms start-up)`,
+      });
+    }
+    ctx.chart(
+      "scaling_kb",
+      lineChartSvg(series, {
+        title: "Gate cost against KB size (start-up subtracted)",
+        xLabel: "entries",
+        yLabel: "ms",
+      }),
+    );
+
+    const big = await writeBootPack(ctx.dir, 150_000, 170);
+    const selftest = gate("selftest", big.bootpack);
+    const hash: BenchCommand = { label: "sha256sum KB", argv: ["sha256sum", big.kb] };
+    const cmp = await ctx.compare({
+      id: "selftest50MiB_vs_sha256sum",
+      title: `selftest, ${(big.kbBytes / 2 ** 20).toFixed(0)} MiB KB / sha256sum of the KB`,
+      ours: selftest,
+      baseline: hash,
+      runs: Math.min(ctx.runs, 5),
+      memory: true,
+    });
+    results.push(cmp);
+    const peak = cmp.ours?.peakMiB;
+    if (peak !== undefined) {
+      results.push({
+        id: "selftest50MiB_peak_memory",
+        title: "selftest, 50 MiB KB (and 50 MiB SNAPSHOT): peak memory",
+        kind: "figure",
+        value: peak,
+        unit: "MiB",
+        goal: { max: 160 },
+        met: meets(peak, { max: 160 }),
+      });
+    }
+    return results;
+  },
+};
