@@ -82,7 +82,8 @@ gate with "deno run --allow-read=<pack>" (no other permission) from the pack's f
 compares its output and exit code with the recorded ones.
 
 Options:
-  --cli PATH           bootpack's cli.ts to replay with (default: this bootpack's own)
+  --cli PATH           bootpack's cli.ts to replay with (default: $BOOTPACK_CLI, as for
+                       replay.sh)
   --json               Print the report as one JSON object
   --root HEX           The root digest recorded at export; a different one fails
 ${COMMON_HELP}
@@ -209,7 +210,7 @@ async function runReplay(args: string[]): Promise<number> {
     return 0;
   }
   const dir = onePositional(flags, "DIR");
-  const cli = stringFlag(flags, "cli") ?? await ownCli();
+  const cli = cliToReplayWith(flags);
   const report = await replayProofpack(dir, {
     cli,
     expectedRoot: rootOf(flags),
@@ -337,14 +338,18 @@ function sourceDateEpoch(): Date | undefined {
   return new Date(Number(value) * 1000);
 }
 
-async function ownCli(): Promise<string> {
-  const url = new URL("../cli.ts", import.meta.url);
-  if (url.protocol === "file:") {
-    try {
-      if ((await Deno.stat(url)).isFile) return url.pathname;
-    } catch {
-      // fall through
-    }
+function cliToReplayWith(flags: ParsedFlags): string {
+  const given = stringFlag(flags, "cli");
+  if (given !== undefined) return given;
+  let env: string | undefined;
+  try {
+    env = Deno.env.get("BOOTPACK_CLI");
+  } catch {
+    env = undefined; // no permission to read it: same as unset
   }
-  throw new UsageError("Cannot find bootpack's cli.ts to replay with: give --cli PATH");
+  if (env !== undefined && env !== "") return env;
+  throw new UsageError(
+    "Cannot tell which bootpack CLI to replay the gates with: give --cli PATH or set BOOTPACK_CLI " +
+      "(bootpack's cli.ts)",
+  );
 }

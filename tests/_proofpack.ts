@@ -13,7 +13,7 @@ export const PROOFPACK_PERMISSIONS: readonly string[] = [
   "--allow-read",
   "--allow-write",
   "--allow-run=deno",
-  "--allow-env=SOURCE_DATE_EPOCH",
+  "--allow-env=SOURCE_DATE_EPOCH,BOOTPACK_CLI",
   "--allow-sys=osRelease",
 ];
 

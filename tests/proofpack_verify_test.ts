@@ -198,7 +198,7 @@ Deno.test("a fresh pack verifies (CLI, exit 0) and replays (replay.sh and CLI, e
     const j = await runProofpack(["verify", pack, "--json"]);
     const report = JSON.parse(j.stdout);
     assert(j.code === 0 && report.ok && report.complete && report.valid && report.matched === 11);
-    const r = await runProofpack(["replay", pack]);
+    const r = await runProofpack(["replay", pack], { BOOTPACK_CLI: CLI });
     assert(r.code === 0, r.stdout + r.stderr);
     assert(r.stdout.includes("acceptance: SAME") && r.stdout.includes("selftest: SAME"), r.stdout);
     const sh = await runReplaySh(pack);
@@ -357,6 +357,22 @@ Deno.test("proofpack CLI: --help on every subcommand, usage errors exit 2", asyn
     assert(r.stderr.startsWith("bootpack: error: proofpack: "), r.stderr);
     assert(r.stdout === "");
   }
+});
+
+Deno.test("proofpack replay needs --cli or BOOTPACK_CLI: exit 2 otherwise", async () => {
+  await withTempDir(async (dir) => {
+    const { pack } = await makePack(dir);
+    const none = await runProofpack(["replay", pack], { BOOTPACK_CLI: "" });
+    assert(none.code === 2 && none.stderr.includes("--cli PATH or set BOOTPACK_CLI"), none.stderr);
+    const given = await runProofpack(["replay", pack, "--cli", CLI, "--json"], {
+      BOOTPACK_CLI: "",
+    });
+    assert(given.code === 0, given.stderr);
+    const report = JSON.parse(given.stdout);
+    assert(
+      report.ok && report.gates.length === 2 && report.gates.every((g: { ok: boolean }) => g.ok),
+    );
+  });
 });
 
 Deno.test("proofpack verify on a folder that does not exist: exit 1, no stack trace", async () => {
