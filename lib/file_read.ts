@@ -367,20 +367,36 @@ async function* streamChunks(
   path: string,
   o: { chunkSize: number; limit: number; corruptAt: number; timeoutMs: number; hang: boolean },
 ): AsyncGenerator<Uint8Array> {
-  const buf = new Uint8Array(Math.min(o.chunkSize, Math.max(size, 1)));
+  // Two buffers: the next chunk is read while the consumer works on the current one.
+  const length = Math.min(o.chunkSize, Math.max(size, 1));
+  const buffers = [new Uint8Array(length), new Uint8Array(length)];
+  let which = 0;
   let offset = 0;
-  for (;;) {
-    if (offset >= o.limit) break;
-    const n = await readChunk(file, buf, path, o.timeoutMs, o.hang);
-    if (n === null) break;
-    let chunk = buf.subarray(0, Math.min(n, o.limit - offset));
-    if (o.corruptAt >= offset && o.corruptAt < offset + chunk.length) {
-      chunk = chunk.slice();
-      const i = o.corruptAt - offset;
-      chunk[i] = chunk[i] === 0xff ? 0x00 : 0xff;
+  let pending: Promise<number | null> | null = o.limit > 0
+    ? readChunk(file, buffers[0]!, path, o.timeoutMs, o.hang)
+    : null;
+  try {
+    while (pending !== null) {
+      const n = await pending;
+      pending = null;
+      if (n === null) break;
+      const buf = buffers[which]!;
+      let chunk = buf.subarray(0, Math.min(n, o.limit - offset));
+      if (o.corruptAt >= offset && o.corruptAt < offset + chunk.length) {
+        chunk = chunk.slice();
+        const i = o.corruptAt - offset;
+        chunk[i] = chunk[i] === 0xff ? 0x00 : 0xff;
+      }
+      offset += chunk.length;
+      if (offset < o.limit) {
+        which ^= 1;
+        pending = readChunk(file, buffers[which]!, path, o.timeoutMs, o.hang);
+      }
+      yield chunk;
     }
-    offset += chunk.length;
-    yield chunk;
+  } finally {
+    // A read still running when the consumer stops early: let it settle quietly.
+    pending?.catch(() => {});
   }
   if (offset < size) {
     throw new FileReadError(
