@@ -119,7 +119,11 @@ export async function replayProofpack(dir: string, options: ReplayOptions): Prom
     );
     return fail();
   }
-  const cli = options.cli.startsWith("file:") ? new URL(options.cli).pathname : options.cli;
+  // The gates run from the pack's folder: a relative CLI path is relative to ours.
+  const given = options.cli.startsWith("file:") ? new URL(options.cli).pathname : options.cli;
+  const cli = given.startsWith("/") || /^[A-Za-z]:[\\/]/.test(given)
+    ? given
+    : `${Deno.cwd()}/${given}`;
   const config = await configBeside(cli);
   const replayed: ReplayedGate[] = [];
   for (const gate of gates) {

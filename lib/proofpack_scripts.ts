@@ -73,7 +73,11 @@ run_gate ${bashQuote(g.name)} ${g.exit_code} ${bashQuote(g.output)} ${
 set -euo pipefail
 export LC_ALL=C
 
-pack=$(cd -- "$(dirname -- "\${BASH_SOURCE[0]}")" && pwd -P)
+${
+    runs.length === 0
+      ? ""
+      : "origin=$PWD # BOOTPACK_CLI may be relative to it\n"
+  }pack=$(cd -- "$(dirname -- "\${BASH_SOURCE[0]}")" && pwd -P)
 cd -- "$pack"
 problems=0
 
@@ -184,6 +188,7 @@ if [[ -z $cli ]]; then
   printf 'replay: cannot run the gates: set BOOTPACK_CLI to bootpack'"'"'s cli.ts\\n' >&2
   exit 2
 fi
+[[ $cli == /* ]] || cli=$origin/$cli
 need deno
 tmp=$(mktemp -d)
 trap 'rm -rf -- "$tmp"' EXIT

@@ -1,7 +1,7 @@
 import { DEFAULT_CALIBRATION } from "../lib/calibration.ts";
 import { replayProofpack } from "../lib/proofpack_replay.ts";
 import { verifyProofpack } from "../lib/proofpack_verify.ts";
-import { CLI, withTempDir } from "./_helpers.ts";
+import { CLI, ROOT, withTempDir } from "./_helpers.ts";
 import { copyTree, makePack, rehash, runProofpack, runReplaySh } from "./_proofpack.ts";
 
 function assert(cond: unknown, message = "assertion failed"): asserts cond {
@@ -359,12 +359,26 @@ Deno.test("proofpack CLI: --help on every subcommand, usage errors exit 2", asyn
   }
 });
 
+Deno.test("replay.sh takes a BOOTPACK_CLI relative to where it is started", async () => {
+  await withTempDir(async (dir) => {
+    const { pack } = await makePack(dir);
+    const out = await new Deno.Command("bash", {
+      args: [`${pack}/replay.sh`],
+      cwd: ROOT,
+      env: { BOOTPACK_CLI: "cli.ts" },
+      stderr: "piped",
+    }).output();
+    assert(out.code === 0, new TextDecoder().decode(out.stderr));
+  });
+});
+
 Deno.test("proofpack replay needs --cli or BOOTPACK_CLI: exit 2 otherwise", async () => {
   await withTempDir(async (dir) => {
     const { pack } = await makePack(dir);
     const none = await runProofpack(["replay", pack], { BOOTPACK_CLI: "" });
     assert(none.code === 2 && none.stderr.includes("--cli PATH or set BOOTPACK_CLI"), none.stderr);
-    const given = await runProofpack(["replay", pack, "--cli", CLI, "--json"], {
+    // A relative --cli is relative to the working directory (the repository root here).
+    const given = await runProofpack(["replay", pack, "--cli", "cli.ts", "--json"], {
       BOOTPACK_CLI: "",
     });
     assert(given.code === 0, given.stderr);
