@@ -4,6 +4,12 @@
  * keeping the results in input order. WebCrypto cannot hash a stream, so this uses the streaming
  * hash Deno ships in `node:crypto` (native SHA-NI code where the CPU has it).
  *
+ * Why on the main thread: the reads run on Deno's I/O threads, double-buffered (the next chunk is
+ * read while this one is hashed), and several files are in flight at once, so both cores work.
+ * Measured on 2 cores, 64 x 4 MiB: this pool 180-220 ms; two Web Workers hashing chunks
+ * transferred from the main thread 210-335 ms; `crypto.subtle.digest` (whole files, not
+ * streamable) about 870 ms. Workers would also need a module URL, which a compiled binary lacks.
+ *
  * @module
  */
 

@@ -192,6 +192,25 @@ Deno.test("proofpack export (CLI) prints the root digest; SOURCE_DATE_EPOCH make
   });
 });
 
+Deno.test("proofpack export shows progress on stderr for a pack with many files", async () => {
+  await withTempDir(async (dir) => {
+    const files: string[] = [];
+    for (let i = 0; i < 40; i++) {
+      files.push(`${dir}/f${i}.txt`);
+      await Deno.writeTextFile(files[i]!, `file ${i}`);
+    }
+    const r = await runProofpack(["export", "--out", `${dir}/pack`, ...files]);
+    assert(r.code === 0, r.stderr);
+    const lines = r.stderr.split("\n").filter((l) => l.startsWith("bootpack: copying "));
+    assert(
+      lines.length >= 5 && lines.at(-1) === "bootpack: copying 40/40 files, 0/0 MiB",
+      r.stderr,
+    );
+    const v = await runProofpack(["verify", `${dir}/pack`]);
+    assert(v.code === 0 && v.stderr.includes("bootpack: hashing 45/45 files"), v.stderr);
+  });
+});
+
 async function refused(
   dir: string,
   options: Parameters<typeof exportProofpack>[1],
