@@ -106,6 +106,10 @@ interface Source {
 /**
  * Exports a proofpack into `dir`, which must not exist or be an empty folder.
  *
+ * The gates run in-process on the pack's own copies with the working directory set to the pack
+ * (so that every path they print is pack-relative, as in a replay), and the previous working
+ * directory is restored afterwards: do not run two exports at once in one process.
+ *
  * @param dir The pack's folder.
  * @param options Evidence, time stamp, calibration, progress.
  * @returns The root digest and the files written.

@@ -300,6 +300,24 @@ Deno.test("exportProofpack() fails closed under chaos and leaves nothing behind"
   });
 });
 
+Deno.test("a relative POINTER Path needs no --map; the KB keeps the POINTER's name", async () => {
+  await withTempDir(async (dir) => {
+    const { bootpack, kb } = await copyExample(dir);
+    const text = await Deno.readTextFile(bootpack);
+    await Deno.writeTextFile(bootpack, text.replace("\\\\DS-918\\kb\\BUG_KB.json.txt", "kb.json"));
+    const r = await exportProofpack(`${dir}/out`, { bootpack, kb });
+    assert(r.files.some((f) => f.path === "evidence/kb.json"), r.files.map((f) => f.path).join());
+    assert(
+      r.gates[1]!.args.join(" ") === "selftest evidence/bootpack.txt",
+      r.gates[1]!.args.join(),
+    );
+    const selftest = await Deno.readTextFile(`${dir}/out/gates/selftest.txt`);
+    assert(selftest.includes("ptr_exists=True"), selftest);
+    const replay = await runReplaySh(`${dir}/out`);
+    assert(replay.code === 0, replay.stderr);
+  });
+});
+
 Deno.test("a BootPack whose gates block is exported with the block recorded", async () => {
   await withTempDir(async (dir) => {
     const { bootpack, kb } = await copyExample(dir);
