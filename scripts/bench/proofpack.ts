@@ -36,7 +36,7 @@ async function opensslRate(): Promise<number | undefined> {
   for (const extra of [["-bytes", String(1 << 20)], []]) {
     try {
       const out = await new Deno.Command("openssl", {
-        args: ["speed", "-evp", "sha256", "-seconds", "2", ...extra],
+        args: ["speed", "-evp", "sha256", "-seconds", "1", ...extra],
         stdout: "piped",
         stderr: "null",
       }).output();
@@ -129,36 +129,46 @@ export const suite: BenchSuite = {
       }),
     );
 
-    ctx.progress(`proofpack: single ${BIG_MIB} MiB file hash rate vs openssl speed`);
+    ctx.progress(`proofpack: single ${BIG_MIB} MiB file hash rate vs openssl speed, interleaved`);
     const big = `${ctx.dir}/big.bin`;
     await randomFile(big, BIG_MIB);
     await hashFile(big, { calibration: DEFAULT_CALIBRATION }); // warm the page cache
-    const times: number[] = [];
+    const rates: number[] = [];
+    const ratios: number[] = [];
+    const opensslRates: number[] = [];
     for (let i = 0; i < 5; i++) {
       const t = performance.now();
       await hashFile(big, { calibration: DEFAULT_CALIBRATION });
-      times.push(performance.now() - t);
+      const ours = (BIG_MIB * 2 ** 20) / ((performance.now() - t) / 1000);
+      rates.push(ours);
+      const openssl = await opensslRate();
+      if (openssl !== undefined) {
+        opensslRates.push(openssl);
+        ratios.push(ours / openssl);
+      }
     }
-    const ours = (BIG_MIB * 2 ** 20) / (median(times) / 1000);
-    const openssl = await opensslRate();
     results.push({
       id: "hash_rate_single_file",
-      title: `hashFile, one ${BIG_MIB} MiB file (node:crypto, 1 MiB chunks)`,
+      title: `hashFile, one ${BIG_MIB} MiB file (node:crypto, 1 MiB chunks, double-buffered)`,
       kind: "figure",
-      value: ours / 1e6,
+      value: median(rates) / 1e6,
       unit: "MB/s",
       met: null,
-      note: "median of 5, file in page cache",
+      note: `median of 5 (${(Math.min(...rates) / 1e6).toFixed(0)}–${
+        (Math.max(...rates) / 1e6).toFixed(0)
+      }), file in page cache`,
     });
-    if (openssl !== undefined) {
+    if (ratios.length > 0) {
       results.push({
         id: "hash_rate_vs_openssl",
-        title: "hashFile rate / openssl speed -evp sha256 (1 MiB blocks)",
+        title: "hashFile rate / openssl speed -evp sha256 (1 MiB blocks), interleaved",
         kind: "figure",
-        value: ours / openssl,
+        value: median(ratios),
         unit: "x",
         met: null,
-        note: `openssl ${(openssl / 1e6).toFixed(0)} MB/s (in memory, no I/O)`,
+        note:
+          `openssl median ${(median(opensslRates) / 1e6).toFixed(0)} MB/s (in memory, no I/O); ` +
+          `ratios ${Math.min(...ratios).toFixed(2)}–${Math.max(...ratios).toFixed(2)}`,
       });
     }
     return results;
