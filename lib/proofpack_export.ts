@@ -167,7 +167,9 @@ export async function exportProofpack(
   const clash = findPackPathClash(sources.map((s) => s.path));
   if (clash) {
     throw new ExportError(
-      `Cannot export "${clash[1]}": it clashes with "${clash[0]}" (same name but for case or ` +
+      `Cannot export "${clash[1]}": it clashes with "${
+        clash[0]
+      }" (the same name, or the same but for case or ` +
         `Unicode normalization; every verifier must read one name one way)`,
     );
   }

@@ -520,7 +520,7 @@ function checkPaths(paths: readonly string[]): void {
     throw new TypeError(
       `Cannot use pack path ${JSON.stringify(clash[1])}: it clashes with ${
         JSON.stringify(clash[0])
-      } (same name but for case or Unicode normalization)`,
+      } (the same name, or the same but for case or Unicode normalization)`,
     );
   }
 }
