@@ -274,12 +274,29 @@ Deno.test("exportProofpack() refuses symlinks, missing files and a non-empty tar
   });
 });
 
-Deno.test("exportProofpack() into an existing empty folder works", async () => {
+Deno.test("exportProofpack() into an existing empty folder works; no gates, replay.sh sums only", async () => {
   await withTempDir(async (dir) => {
     await Deno.writeTextFile(`${dir}/real.txt`, "x");
     await Deno.mkdir(`${dir}/out`);
     const r = await exportProofpack(`${dir}/out`, { files: [`${dir}/real.txt`] });
-    assert(r.files.some((f) => f.path === "evidence/real.txt"));
+    assert(r.files.some((f) => f.path === "evidence/real.txt") && r.gates.length === 0);
+    const replay = await runReplaySh(`${dir}/out`);
+    assert(replay.code === 0 && replay.stderr.includes("replay: no gate recorded"), replay.stderr);
+  });
+});
+
+Deno.test("non-ASCII (NFC) names: sha256sum, replay.sh and verify agree", async () => {
+  await withTempDir(async (dir) => {
+    const name = "r\u00e9sum\u00e9 \u65e5\u672c.txt";
+    await Deno.writeTextFile(`${dir}/${name}`, "caf\u00e9");
+    const r = await exportProofpack(`${dir}/out`, { files: [`${dir}/${name}`] });
+    assert(r.files.some((f) => f.path === `evidence/${name}`));
+    const check = await run("sha256sum", ["-c", "--strict", "SHA256SUMS.txt"], `${dir}/out`);
+    assert(check.code === 0 && check.out.includes(`evidence/${name}: OK`), check.out);
+    const replay = await runReplaySh(`${dir}/out`);
+    assert(replay.code === 0, replay.stderr);
+    const v = await runProofpack(["verify", `${dir}/out`]);
+    assert(v.code === 0, v.stdout + v.stderr);
   });
 });
 
