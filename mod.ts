@@ -23,6 +23,24 @@
  * if (bp.violations[0]?.code !== "FENCE_LANG_TAG") throw new Error();
  * ```
  *
+ * Proofpacks: export, then verify (a tampered copy fails):
+ *
+ * ```ts
+ * import { exportProofpack, verifyProofpack } from "./mod.ts";
+ *
+ * const dir = await Deno.makeTempDir();
+ * try {
+ *   const pack = await exportProofpack(`${dir}/pack`, {
+ *     bootpack: "examples/bootpack.txt",
+ *     kb: "examples/BUG_KB.json.txt",
+ *   });
+ *   const report = await verifyProofpack(`${dir}/pack`, { expectedRoot: pack.root });
+ *   if (!report.ok) throw new Error(JSON.stringify(report));
+ * } finally {
+ *   await Deno.remove(dir, { recursive: true });
+ * }
+ * ```
+ *
  * @module
  */
 
