@@ -236,13 +236,15 @@ async function runReplay(args: string[]): Promise<number> {
  */
 export function formatVerify(r: VerifyReport): string {
   const lines: string[] = [];
-  for (const u of r.unsafe) lines.push(`UNSAFE ${u.path}: ${u.reason}`);
-  for (const p of r.missing) lines.push(`MISSING ${p}`);
-  for (const p of r.extra) lines.push(`EXTRA ${p}`);
-  for (const p of r.modified) lines.push(`MODIFIED ${p}`);
+  for (const u of r.unsafe) lines.push(`UNSAFE ${printable(u.path)}: ${printable(u.reason)}`);
+  for (const p of r.missing) lines.push(`MISSING ${printable(p)}`);
+  for (const p of r.extra) lines.push(`EXTRA ${printable(p)}`);
+  for (const p of r.modified) lines.push(`MODIFIED ${printable(p)}`);
   for (const p of r.problems) {
     lines.push(
-      `INVALID ${p.file}${p.line === null ? "" : ` line ${p.line}`}: ${p.message}`,
+      `INVALID ${printable(p.file)}${p.line === null ? "" : ` line ${p.line}`}: ${
+        printable(p.message)
+      }`,
     );
   }
   lines.push(
@@ -264,9 +266,18 @@ export function formatVerify(r: VerifyReport): string {
   return lines.join("\n") + "\n";
 }
 
+/** A name from a pack may hold CR, LF or escapes: show them as `\uXXXX`, never raw. */
+function printable(text: string): string {
+  // deno-lint-ignore no-control-regex
+  return text.replace(
+    /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g,
+    (c) => "\\u" + c.charCodeAt(0).toString(16).toUpperCase().padStart(4, "0"),
+  );
+}
+
 function formatReplay(r: ReplayReport): string {
   const lines = [formatVerify(r.verify).trimEnd()];
-  for (const p of r.problems) lines.push(`INVALID ${p.file}: ${p.message}`);
+  for (const p of r.problems) lines.push(`INVALID ${printable(p.file)}: ${printable(p.message)}`);
   for (const g of r.gates) {
     lines.push(
       `${g.name}: ${

@@ -142,12 +142,16 @@ stop_if_problems "in $sums"
 # 2. The pack's tree: no symlink, no special file, nothing extra, nothing missing.
 while IFS= read -r -d '' entry; do
   rel=\${entry#./}
+  shown=$rel
+  if [[ $rel == *[[:cntrl:]]* ]]; then
+    shown=\${rel@Q} # never print CR, LF or escapes raw
+  fi
   if [[ -L $entry ]]; then
-    problem "symlink: $rel"
+    problem "symlink: $shown"
   elif [[ ! -f $entry ]]; then
-    problem "not a regular file: $rel"
+    problem "not a regular file: $shown"
   elif [[ $rel != "$sums" && -z \${listed[$rel]+x} ]]; then
-    problem "extra: $rel"
+    problem "extra: $shown"
   fi
 done < <(find . -mindepth 1 ! -type d -print0)
 for path in "\${!listed[@]}"; do

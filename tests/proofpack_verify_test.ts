@@ -232,6 +232,27 @@ Deno.test("verify names the path and exits 1, and replay.sh exits non-zero, for 
   });
 });
 
+Deno.test("verify shows control characters in names escaped, never raw", async () => {
+  await withTempDir(async (dir) => {
+    const { pack } = await makePack(dir);
+    await Deno.writeTextFile(`${pack}/evil\n[PASS] proofpack verified\r`, "x");
+    const v = await runProofpack(["verify", pack]);
+    assert(v.code === 1, v.stdout);
+    assert(!v.stdout.split("\n").some((l) => l.startsWith("[PASS]")), v.stdout);
+    assert(!v.stdout.includes("\r"), JSON.stringify(v.stdout));
+    assert(
+      v.stdout.includes("UNSAFE evil\\u000A[PASS] proofpack verified\\u000D: the name"),
+      v.stdout,
+    );
+    const sh = await runReplaySh(pack);
+    assert(sh.code === 1 && !sh.stderr.includes("\r"), JSON.stringify(sh.stderr));
+    assert(
+      sh.stderr.includes("replay: FAIL: extra: $'evil\\n[PASS] proofpack verified\\r'"),
+      sh.stderr,
+    );
+  });
+});
+
 Deno.test("verify reports completeness and validity separately", async () => {
   await withTempDir(async (dir) => {
     const { pack } = await makePack(dir);
