@@ -268,8 +268,8 @@ export function formatVerify(r: VerifyReport): string {
 
 /** A name from a pack may hold CR, LF or escapes: show them as `\uXXXX`, never raw. */
 function printable(text: string): string {
-  // deno-lint-ignore no-control-regex
   return text.replace(
+    // deno-lint-ignore no-control-regex
     /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g,
     (c) => "\\u" + c.charCodeAt(0).toString(16).toUpperCase().padStart(4, "0"),
   );
