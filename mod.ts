@@ -23,7 +23,7 @@
  * if (bp.violations[0]?.code !== "FENCE_LANG_TAG") throw new Error();
  * ```
  *
- * Proofpacks: export, then verify (a tampered copy fails):
+ * Proofpacks: export, then verify against the root digest:
  *
  * ```ts
  * import { exportProofpack, verifyProofpack } from "./mod.ts";
@@ -55,6 +55,13 @@ export * from "./lib/file_read.ts";
 export * from "./lib/gate_verdict.ts";
 export * from "./lib/gate.ts";
 export * from "./lib/gate_format.ts";
+export * from "./lib/file_lock.ts";
+export * from "./lib/atomic_write.ts";
+export * from "./lib/writer.ts";
+export * from "./lib/kb_entry.ts";
+export * from "./lib/bootpack_render.ts";
+export * from "./lib/ingest.ts";
+export * from "./lib/rebuild.ts";
 export * from "./lib/pack_path.ts";
 export * from "./lib/hash_stream.ts";
 export * from "./lib/proofpack_manifest.ts";

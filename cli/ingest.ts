@@ -1,23 +1,125 @@
 /**
- * CLI of `ingest` (placeholder until its issue lands).
+ * CLI of `ingest`: add one entry to the KB, under the KB's lock, atomically.
  *
  * @module
  */
 
-import { printError } from "./_output.ts";
+import { readFileBytes } from "../lib/file_read.ts";
+import { ingestEntry } from "../lib/ingest.ts";
+import { WriterError } from "../lib/writer.ts";
+import { UsageError } from "./_args.ts";
+import { calibrationOf, chaosOf, COMMON_HELP, parseCommand } from "./_common.ts";
+import { printError, printInfo, writeStderr, writeStdout } from "./_output.ts";
+import { writerFailure } from "./_writer.ts";
+
+const USAGE = "Usage: bootpack ingest --kb KB --entry FILE|- [--json]";
+
+const HELP = `${USAGE}
+
+Adds one entry (a JSON object with a non-empty string "id", unique in the KB) to the KB and
+writes the KB back pretty-printed (2-space indent), keeping its shape (array, or object with
+"entries") and its line endings (CRLF stays CRLF).
+
+Safe with many concurrent writers: the KB's lock (sidecar KB.lock, an OS lock that a crash
+releases) is held while the KB is read, checked and replaced atomically (temporary file,
+sync, rename). Bad JSON, a non-object, a missing or duplicate id, an invalid KB: exit 1 and
+the KB byte-for-byte unchanged.
+
+Output (stdout): ingested id=ID entries=N sha256=HEX (or one JSON object with --json).
+Exit 0 written, 1 refused or failed (nothing written), 2 usage error.
+
+Options:
+  --kb KB              The KB file (BUG_KB.json.txt)
+  --entry FILE|-       The entry's JSON, from a file or from stdin (-)
+  --json               Print one JSON object
+${COMMON_HELP}
+
+Example:
+  echo '{"id":"KB-005","title":"..."}' | deno task ingest --kb BUG_KB.json.txt --entry -
+`;
 
 /**
  * Runs `bootpack ingest`.
  *
- * @param _args Arguments after the command name.
- * @returns The exit code.
+ * @param args Arguments after the command name.
+ * @returns The exit code: 0 written, 1 refused or failed, 2 usage error.
  * @example
  * ```ts
  * import { main } from "./ingest.ts";
- * await main([]);
+ * if (await main(["--help"]) !== 0) throw new Error();
  * ```
  */
-export function main(_args: string[]): Promise<number> {
-  printError("ingest: not implemented yet");
-  return Promise.resolve(1);
+export async function main(args: string[]): Promise<number> {
+  let kb: string;
+  let entry: string;
+  let flags;
+  let chaos;
+  try {
+    flags = parseCommand(args, {
+      kb: { type: "string" },
+      entry: { type: "string" },
+      json: { type: "boolean" },
+    });
+    if (flags.values["help"]) {
+      writeStdout(HELP);
+      return 0;
+    }
+    if (flags.positionals.length > 0) {
+      throw new UsageError(`Unexpected argument ${JSON.stringify(flags.positionals[0])}`);
+    }
+    const k = flags.values["kb"];
+    const e = flags.values["entry"];
+    if (typeof k !== "string") throw new UsageError("Missing --kb KB");
+    if (typeof e !== "string") throw new UsageError("Missing --entry FILE|-");
+    kb = k;
+    entry = e;
+    chaos = chaosOf(flags);
+  } catch (error) {
+    if (error instanceof UsageError) {
+      printError(`ingest: ${error.message}`);
+      writeStderr(`${USAGE}\n`);
+      return 2;
+    }
+    throw error;
+  }
+
+  try {
+    const calibration = await calibrationOf(flags);
+    const source = entry === "-" ? "<stdin>" : entry;
+    const bytes = entry === "-"
+      ? await readStdin()
+      : await readFileBytes(entry, { calibration, chaos });
+    let text: string;
+    try {
+      text = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(bytes);
+    } catch {
+      throw new WriterError("ENTRY_INVALID_UTF8", "The entry is not valid UTF-8", { file: source });
+    }
+    const result = await ingestEntry(kb, text, {
+      calibration,
+      chaos,
+      onStep: (step, file) => {
+        if (step === "waiting") printInfo(`ingest: waiting for the lock on "${file}.lock"`);
+      },
+      onRetry: (message) => printInfo(`ingest: ${message}`),
+    }).catch((error) => {
+      // An entry problem is about the entry's file, not the KB.
+      if (error instanceof WriterError && error.file === null && error.code.startsWith("ENTRY_")) {
+        throw new WriterError(error.code, error.message, { file: source, line: error.line });
+      }
+      throw error;
+    });
+    if (flags.values["json"]) {
+      writeStdout(JSON.stringify(result) + "\n");
+    } else {
+      writeStdout(`ingested id=${result.id} entries=${result.entries} sha256=${result.sha256}\n`);
+    }
+    return 0;
+  } catch (error) {
+    return writerFailure("ingest", error);
+  }
+}
+
+async function readStdin(): Promise<Uint8Array> {
+  return new Uint8Array(await new Response(Deno.stdin.readable).arrayBuffer());
 }

@@ -1,23 +1,114 @@
 /**
- * CLI of `rebuild` (placeholder until its issue lands).
+ * CLI of `rebuild`: rewrite a BootPack's SNAPSHOT and POINTER from its KB, under the locks,
+ * atomically.
  *
  * @module
  */
 
-import { printError } from "./_output.ts";
+import { parsePathMapping, type PathMapping } from "../lib/pointer_path.ts";
+import { rebuildBootPack } from "../lib/rebuild.ts";
+import { UsageError } from "./_args.ts";
+import { calibrationOf, chaosOf, COMMON_HELP, onePositional, parseCommand } from "./_common.ts";
+import { printError, printInfo, writeStderr, writeStdout } from "./_output.ts";
+import { writerFailure } from "./_writer.ts";
+
+const USAGE = "Usage: bootpack rebuild <BOOTPACK> [--kb KB] [--map FROM=TO]... [--json]";
+
+const HELP = `${USAGE}
+
+Rewrites the BootPack's SNAPSHOT ([BUG_KB_JSON]) as an exact copy of the KB file's text (line
+endings converted to the BootPack's own) and its POINTER ([BUG_KB_JSON_POINTER]) in canonical
+form: Path= as written (a UNC path stays UNC), SHA256= uppercase SHA256 of the KB's bytes,
+Entries= the real count. Every other byte stays as it was, line endings included. Missing
+sections are appended. An invalid KB or a BootPack whose structure cannot be rewritten safely
+(duplicate sections, unclosed fences): exit 1, nothing written.
+
+Takes the BootPack's lock, then the KB's (the one ingest takes), and replaces the BootPack
+atomically (temporary file, sync, rename).
+
+Output (stdout): rebuilt|unchanged entries=N sha256=HEX kb=PATH (or one JSON object).
+Exit 0 done, 1 refused or failed (nothing written), 2 usage error.
+
+Options:
+  --kb KB              The KB to use (default: the POINTER's Path). When the BootPack has
+                       no POINTER Path, KB's absolute path is written as Path
+  --map FROM=TO        Follow a Windows POINTER on this host (repeatable), e.g.
+                       --map '\\\\DS-918\\kb=/mnt/kb'
+  --json               Print one JSON object
+${COMMON_HELP}
+
+Example:
+  deno task rebuild bootpack.txt --map '\\\\DS-918\\kb=/mnt/kb'
+`;
 
 /**
  * Runs `bootpack rebuild`.
  *
- * @param _args Arguments after the command name.
- * @returns The exit code.
+ * @param args Arguments after the command name.
+ * @returns The exit code: 0 done, 1 refused or failed, 2 usage error.
  * @example
  * ```ts
  * import { main } from "./rebuild.ts";
- * await main([]);
+ * if (await main(["--help"]) !== 0) throw new Error();
  * ```
  */
-export function main(_args: string[]): Promise<number> {
-  printError("rebuild: not implemented yet");
-  return Promise.resolve(1);
+export async function main(args: string[]): Promise<number> {
+  let bootpack: string;
+  let maps: PathMapping[];
+  let flags;
+  let chaos;
+  try {
+    flags = parseCommand(args, {
+      kb: { type: "string" },
+      map: { type: "string", multiple: true },
+      json: { type: "boolean" },
+    });
+    if (flags.values["help"]) {
+      writeStdout(HELP);
+      return 0;
+    }
+    bootpack = onePositional(flags, "BOOTPACK");
+    maps = ((flags.values["map"] as string[] | undefined) ?? []).map((m) => {
+      try {
+        return parsePathMapping(m);
+      } catch (error) {
+        throw new UsageError((error as Error).message);
+      }
+    });
+    chaos = chaosOf(flags);
+  } catch (error) {
+    if (error instanceof UsageError) {
+      printError(`rebuild: ${error.message}`);
+      writeStderr(`${USAGE}\n`);
+      return 2;
+    }
+    throw error;
+  }
+
+  try {
+    const calibration = await calibrationOf(flags);
+    const kb = flags.values["kb"];
+    const result = await rebuildBootPack(bootpack, {
+      kb: typeof kb === "string" ? kb : undefined,
+      maps,
+      calibration,
+      chaos,
+      onStep: (step, file) => {
+        if (step === "waiting") printInfo(`rebuild: waiting for the lock on "${file}.lock"`);
+      },
+      onRetry: (message) => printInfo(`rebuild: ${message}`),
+    });
+    if (flags.values["json"]) {
+      writeStdout(JSON.stringify(result) + "\n");
+    } else {
+      writeStdout(
+        `${
+          result.changed ? "rebuilt" : "unchanged"
+        } entries=${result.entries} sha256=${result.sha256} kb=${result.kb}\n`,
+      );
+    }
+    return 0;
+  } catch (error) {
+    return writerFailure("rebuild", error);
+  }
 }

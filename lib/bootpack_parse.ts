@@ -7,12 +7,10 @@
 
 import { type Diagnostic, sortDiagnostics } from "./diagnostic.ts";
 import { type KbSummary, parseKb } from "./kb_parse.ts";
+import { BootPackScanner, POINTER_HEADER, SNAPSHOT_HEADER } from "./_bootpack_scan.ts";
 import { decodeUtf8 } from "./utf8.ts";
 
-/** Header of the SNAPSHOT section. */
-export const SNAPSHOT_HEADER = "BUG_KB_JSON";
-/** Header of the POINTER section. */
-export const POINTER_HEADER = "BUG_KB_JSON_POINTER";
+export { POINTER_HEADER, SNAPSHOT_HEADER } from "./_bootpack_scan.ts";
 
 /** One line of a text, with its terminator kept so that writers can rebuild the exact bytes. */
 export interface Line {
@@ -87,11 +85,6 @@ export interface DecodedBootPack {
   /** `BOOTPACK_EMPTY`, `BOOTPACK_BOM`, `BOOTPACK_INVALID_UTF8`. */
   readonly violations: readonly Diagnostic[];
 }
-
-const HEADER = /^\[([A-Za-z0-9_][A-Za-z0-9_ .-]*)\][ \t]*$/;
-const POINTER_LINE = /^\s*([A-Za-z0-9_.-]+)\s*[=:]\s*(.*?)\s*$/;
-const SHA256 = /^[0-9A-Fa-f]{64}$/;
-const FENCE = "```";
 
 /**
  * Decodes a BootPack's bytes: UTF-8 without BOM (a BOM is reported, then skipped so that the rest
@@ -205,48 +198,46 @@ export function joinLines(lines: readonly Line[]): string {
  * ```
  */
 export function parseBootPack(text: string): BootPack {
-  const index = scanLines(text);
-  const violations: Diagnostic[] = [];
-  const warnings: Diagnostic[] = [];
-  const sections = findSections(index);
-
-  const snaps = sections.filter((s) => s.name === SNAPSHOT_HEADER);
-  const ptrs = sections.filter((s) => s.name === POINTER_HEADER);
+  const scanner = new BootPackScanner();
+  scanner.push(text);
+  const scan = scanner.finish();
+  const violations: Diagnostic[] = [...scan.violations];
 
   let snapshot: SnapshotSection | null = null;
-  if (snaps.length === 0) {
+  if (scan.snapshot === null) {
     violations.push({
       code: "SNAPSHOT_MISSING",
       line: null,
       message: `No [${SNAPSHOT_HEADER}] section (SNAPSHOT) in the BootPack`,
     });
   } else {
-    for (const extra of snaps.slice(1)) {
-      violations.push({
-        code: "SNAPSHOT_DUPLICATE",
-        line: extra.start + 1,
-        message: `Second [${SNAPSHOT_HEADER}] section; the first is at line ${snaps[0]!.start + 1}`,
-      });
+    const s = scan.snapshot;
+    const json = s.closeFenceLine === null ? null : text.slice(s.jsonStart, s.jsonEnd);
+    let kb: KbSummary | null = null;
+    if (s.jsonComplete && json !== null) {
+      const parsed = parseKb(json, { firstLine: s.jsonFirstLine, codePrefix: "SNAPSHOT_" });
+      if (parsed.ok) kb = parsed.kb.summary;
+      else violations.push(parsed.diagnostic);
     }
-    snapshot = parseSnapshot(index, snaps[0]!, violations);
+    snapshot = {
+      headerLine: s.headerLine,
+      endLine: s.endLine,
+      openFenceLine: s.openFenceLine,
+      closeFenceLine: s.closeFenceLine,
+      json,
+      kb,
+    };
   }
 
   let pointer: PointerSection | null = null;
-  if (ptrs.length === 0) {
+  if (scan.pointer === null) {
     violations.push({
       code: "POINTER_MISSING",
       line: null,
       message: `No [${POINTER_HEADER}] section (POINTER) in the BootPack`,
     });
   } else {
-    for (const extra of ptrs.slice(1)) {
-      violations.push({
-        code: "POINTER_DUPLICATE",
-        line: extra.start + 1,
-        message: `Second [${POINTER_HEADER}] section; the first is at line ${ptrs[0]!.start + 1}`,
-      });
-    }
-    pointer = parsePointer(index, ptrs[0]!, violations, warnings);
+    pointer = { ...scan.pointer };
   }
 
   const nl = text.indexOf("\n");
@@ -260,341 +251,8 @@ export function parseBootPack(text: string): BootPack {
     snapshot,
     pointer,
     violations: sortDiagnostics(violations),
-    warnings: sortDiagnostics(warnings),
+    warnings: sortDiagnostics(scan.warnings),
   };
-}
-
-/**
- * The lines that can matter (those starting with `[` or a backtick), found with one regular
- * expression scan, with their 0-based line numbers; every other line is only ever counted. This
- * keeps a 200,000-line BootPack cheap to check.
- */
-interface LineScan {
-  readonly text: string;
-  /** Candidate lines, in order. */
-  readonly marks: readonly Mark[];
-  /** Number of lines, as {@linkcode splitLines} counts them. */
-  readonly count: number;
-}
-
-interface Mark {
-  /** 0-based line number. */
-  readonly line: number;
-  /** Offset of the line's first character. */
-  readonly offset: number;
-  /** First character code. */
-  readonly first: number;
-  /** The line without terminator and trailing CR. */
-  readonly text: string;
-}
-
-function scanLines(text: string): LineScan {
-  const marks: Mark[] = [];
-  const re = /^[[`]/gm;
-  let line = 0;
-  let pos = 0;
-  for (let m = re.exec(text); m !== null; m = re.exec(text)) {
-    const offset = m.index;
-    // `^` in a multiline RegExp also matches after a lone CR or U+2028: only LF starts a line.
-    if (offset > 0 && text.charCodeAt(offset - 1) !== 10) continue;
-    line += countNewlines(text, pos, offset);
-    pos = offset;
-    marks.push({ line, offset, first: text.charCodeAt(offset), text: lineAt(text, offset) });
-  }
-  return { text, marks, count: line + countNewlines(text, pos, text.length) + 1 };
-}
-
-function countNewlines(text: string, from: number, to: number): number {
-  let n = 0;
-  for (let i = text.indexOf("\n", from); i !== -1 && i < to; i = text.indexOf("\n", i + 1)) n++;
-  return n;
-}
-
-/** The line starting at `offset`, without terminator and trailing CR. */
-function lineAt(text: string, offset: number): string {
-  const nl = text.indexOf("\n", offset);
-  let end = nl === -1 ? text.length : nl;
-  if (end > offset && text.charCodeAt(end - 1) === 13) end--;
-  return text.slice(offset, end);
-}
-
-/** Offset of the line after the one starting at `offset`, or `-1` when it is the last. */
-function nextLine(text: string, offset: number): number {
-  const nl = text.indexOf("\n", offset);
-  return nl === -1 ? -1 : nl + 1;
-}
-
-interface SectionSpan {
-  readonly name: string;
-  /** 0-based line of the header. */
-  readonly start: number;
-  /** Offset of the header line. */
-  readonly startOffset: number;
-  /** 0-based line after the last line. */
-  end: number;
-  /** Offset after the section's last character. */
-  endOffset: number;
-}
-
-const BACKTICK = 0x60;
-
-function isFenceLike(text: string): boolean {
-  return text.startsWith(FENCE);
-}
-
-function isExactFence(text: string): boolean {
-  return text.trimEnd() === FENCE;
-}
-
-/** Finds section headers; inside an open SNAPSHOT fence only the two known headers count. */
-function findSections(index: LineScan): SectionSpan[] {
-  const sections: SectionSpan[] = [];
-  let current: SectionSpan | null = null;
-  let fence: "before" | "open" | "closed" = "before";
-  for (const mark of index.marks) {
-    if (mark.first === BACKTICK) {
-      if (current?.name === SNAPSHOT_HEADER && isFenceLike(mark.text)) {
-        if (fence === "before") fence = "open";
-        else if (fence === "open") fence = "closed";
-      }
-      continue;
-    }
-    const m = HEADER.exec(mark.text);
-    if (!m) continue;
-    const name = m[1]!;
-    const inJson = current?.name === SNAPSHOT_HEADER && fence === "open";
-    if (inJson && name !== SNAPSHOT_HEADER && name !== POINTER_HEADER) continue;
-    if (current) {
-      current.end = mark.line;
-      current.endOffset = mark.offset;
-    }
-    current = {
-      name,
-      start: mark.line,
-      startOffset: mark.offset,
-      end: index.count,
-      endOffset: index.text.length,
-    };
-    sections.push(current);
-    fence = "before";
-  }
-  return sections;
-}
-
-function parseSnapshot(
-  index: LineScan,
-  span: SectionSpan,
-  violations: Diagnostic[],
-): SnapshotSection {
-  const { text } = index;
-  const base = { headerLine: span.start + 1, endLine: span.end + 1 };
-  const none = { openFenceLine: null, closeFenceLine: null, json: null, kb: null };
-  let line = span.start + 1;
-  let offset = nextLine(text, span.startOffset);
-  while (offset !== -1 && offset < span.endOffset && lineAt(text, offset).trim() === "") {
-    offset = nextLine(text, offset);
-    line++;
-  }
-  if (offset === -1 || offset >= span.endOffset) {
-    violations.push({
-      code: "FENCE_MISSING",
-      line: span.start + 1,
-      message: "The SNAPSHOT has no opening ``` fence",
-    });
-    return { ...base, ...none };
-  }
-  const openText = lineAt(text, offset);
-  if (!isFenceLike(openText)) {
-    violations.push({
-      code: "FENCE_MISSING",
-      line: line + 1,
-      message: "The SNAPSHOT must start with a line that is exactly ```",
-    });
-    return { ...base, ...none };
-  }
-  if (!isExactFence(openText)) reportLangTag(openText, line, violations);
-  const open = line;
-  const openOffset = offset;
-
-  const fences = index.marks.filter((m) =>
-    m.first === BACKTICK && m.offset > openOffset && m.offset < span.endOffset &&
-    isFenceLike(m.text)
-  );
-  const close = fences[0];
-  if (!close) {
-    violations.push({
-      code: "FENCE_UNCLOSED",
-      line: open + 1,
-      message: "The SNAPSHOT's opening fence has no closing ``` line",
-    });
-    return { ...base, ...none, openFenceLine: open + 1 };
-  }
-  if (!isExactFence(close.text)) reportLangTag(close.text, close.line, violations);
-  for (const extra of fences.slice(1)) {
-    violations.push({
-      code: "FENCE_UNBALANCED",
-      line: extra.line + 1,
-      message: "A fence after the SNAPSHOT's closing fence: the SNAPSHOT holds one fenced block",
-    });
-  }
-
-  const json = text.slice(nextLine(text, openOffset), close.offset);
-  const section = { ...base, openFenceLine: open + 1, closeFenceLine: close.line + 1, json };
-  if (json.trim() === "") {
-    violations.push({
-      code: "SNAPSHOT_EMPTY",
-      line: open + 1,
-      message: "No JSON between the SNAPSHOT's fences",
-    });
-    return { ...section, kb: null };
-  }
-  const parsed = parseKb(json, { firstLine: open + 2, codePrefix: "SNAPSHOT_" });
-  if (!parsed.ok) {
-    violations.push(parsed.diagnostic);
-    return { ...section, kb: null };
-  }
-  return { ...section, kb: parsed.kb.summary };
-}
-
-function reportLangTag(text: string, index: number, violations: Diagnostic[]): void {
-  violations.push({
-    code: "FENCE_LANG_TAG",
-    line: index + 1,
-    message: `A fence must be exactly \`\`\` with no language tag, found ${
-      JSON.stringify(text.trimEnd())
-    }`,
-  });
-}
-
-function parsePointer(
-  index: LineScan,
-  span: SectionSpan,
-  violations: Diagnostic[],
-  warnings: Diagnostic[],
-): PointerSection {
-  const seen = new Map<string, number>();
-  let path: PointerField<string> | null = null;
-  let sha256: PointerField<string> | null = null;
-  let entries: PointerField<number> | null = null;
-
-  const { text: all } = index;
-  let i = span.start;
-  for (
-    let offset = nextLine(all, span.startOffset);
-    offset !== -1 && offset < span.endOffset;
-    offset = nextLine(all, offset)
-  ) {
-    i++;
-    const text = lineAt(all, offset);
-    if (text.trim() === "") continue;
-    const line = i + 1;
-    const m = POINTER_LINE.exec(text);
-    if (!m) {
-      warnings.push({
-        code: "POINTER_LINE_IGNORED",
-        line,
-        message: `Line in the POINTER is not Key=Value and is ignored: ${JSON.stringify(text)}`,
-      });
-      continue;
-    }
-    const key = m[1]!.toLowerCase();
-    const raw = m[2]!;
-    if (key !== "path" && key !== "sha256" && key !== "entries") {
-      warnings.push({
-        code: "POINTER_UNKNOWN_KEY",
-        line,
-        message: `Unknown POINTER key ${JSON.stringify(m[1])} is ignored`,
-      });
-      continue;
-    }
-    const first = seen.get(key);
-    if (first !== undefined) {
-      violations.push({
-        code: "POINTER_KEY_DUPLICATE",
-        line,
-        message: `POINTER key ${m[1]} appears again; the first is at line ${first}`,
-      });
-      continue;
-    }
-    seen.set(key, line);
-    if (key === "path") path = parsePathValue(raw, line, violations);
-    else if (key === "sha256") sha256 = parseShaValue(raw, line, violations);
-    else entries = parseEntriesValue(raw, line, violations);
-  }
-
-  const header = span.start + 1;
-  for (const [key, name] of [["path", "PATH"], ["sha256", "SHA256"], ["entries", "ENTRIES"]]) {
-    if (!seen.has(key!)) {
-      violations.push({
-        code: `POINTER_${name}_MISSING`,
-        line: header,
-        message: `The POINTER has no ${
-          key === "path" ? "Path" : key === "sha256" ? "SHA256" : "Entries"
-        }= line`,
-      });
-    }
-  }
-  return { headerLine: header, endLine: span.end + 1, path, sha256, entries };
-}
-
-function parsePathValue(
-  raw: string,
-  line: number,
-  violations: Diagnostic[],
-): PointerField<string> | null {
-  let value = raw;
-  const q = raw[0];
-  if (q === '"' || q === "'") {
-    if (raw.length < 2 || raw[raw.length - 1] !== q) {
-      violations.push({
-        code: "POINTER_PATH_QUOTE",
-        line,
-        message: `Path opens a ${q} quote that it does not close`,
-      });
-      return null;
-    }
-    value = raw.slice(1, -1).trim();
-  }
-  if (value === "") {
-    violations.push({ code: "POINTER_PATH_EMPTY", line, message: "Path is empty" });
-    return null;
-  }
-  return { value, raw, line };
-}
-
-function parseShaValue(
-  raw: string,
-  line: number,
-  violations: Diagnostic[],
-): PointerField<string> | null {
-  if (!SHA256.test(raw)) {
-    violations.push({
-      code: "POINTER_SHA256_INVALID",
-      line,
-      message: `SHA256 must be 64 hexadecimal digits, found ${JSON.stringify(raw)} (${
-        [...raw].length
-      } characters)`,
-    });
-    return null;
-  }
-  return { value: raw.toUpperCase(), raw, line };
-}
-
-function parseEntriesValue(
-  raw: string,
-  line: number,
-  violations: Diagnostic[],
-): PointerField<number> | null {
-  const value = Number(raw);
-  if (!/^[0-9]+$/.test(raw) || !Number.isSafeInteger(value)) {
-    violations.push({
-      code: "POINTER_ENTRIES_INVALID",
-      line,
-      message: `Entries must be an integer >= 0, found ${JSON.stringify(raw)}`,
-    });
-    return null;
-  }
-  return { value, raw, line };
 }
 
 /** 1-based line of the first byte sequence that is not UTF-8. */

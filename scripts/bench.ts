@@ -19,6 +19,7 @@ import {
 const SUITES: Record<string, () => Promise<BenchSuite>> = {
   gates: async () => (await import("./bench/gates.ts")).suite,
   scaling: async () => (await import("./bench/scaling.ts")).suite,
+  writers: async () => (await import("./bench/writers.ts")).suite,
   proofpack: async () => (await import("./bench/proofpack.ts")).suite,
 };
 
