@@ -143,7 +143,7 @@ export class BootPackScanner {
     if (this.#carry !== "") this.#region(this.#carry);
     this.#carry = "";
     const lineCount = this.#line + 1;
-    this.#endSection(lineCount - 1);
+    this.#endSection(lineCount);
     return {
       lineCount,
       snapshot: this.#firstSnapshot === null ? null : {

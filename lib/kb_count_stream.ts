@@ -50,7 +50,7 @@ interface EmittedValue {
 export async function createKbStreamCounter(
   options: ParseKbOptions = {},
 ): Promise<KbStreamCounter> {
-  const { JSONParser } = await import("@streamparser/json");
+  const { JSONParser, TokenType } = await import("@streamparser/json");
   const firstLine = options.firstLine ?? 1;
   const prefix = options.codePrefix ?? "KB_";
   const parser = new JSONParser({ paths: ["$.*", "$.entries.*"], keepStack: false });
@@ -114,9 +114,20 @@ export async function createKbStreamCounter(
     ended = true;
   };
   // The grammar's errors do not say where they are: remember where the last token started.
+  // The parser also lets a trailing comma before the root object's closing brace through, which
+  // JSON.parse rejects: refuse a comma right before any closing token here.
   let lastTokenOffset = -1;
-  parser.onToken = (token: { readonly offset: number }) => {
-    lastTokenOffset = token.offset;
+  let lastToken = -1;
+  parser.onToken = (info: { readonly token: number; readonly offset: number }) => {
+    if (
+      lastToken === TokenType.COMMA &&
+      (info.token === TokenType.RIGHT_BRACE || info.token === TokenType.RIGHT_BRACKET)
+    ) {
+      lastTokenOffset = info.offset;
+      throw new SyntaxError("Unexpected closing token after a comma");
+    }
+    lastToken = info.token;
+    lastTokenOffset = info.offset;
   };
 
   let current = "";
