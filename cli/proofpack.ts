@@ -340,7 +340,9 @@ function sourceDateEpoch(): Date | undefined {
   try {
     value = Deno.env.get("SOURCE_DATE_EPOCH");
   } catch {
-    return undefined; // no permission to read it: the time stamp is now
+    // No permission to read it (e.g. a compiled binary without --allow-env): say so.
+    printInfo("SOURCE_DATE_EPOCH cannot be read (no --allow-env): the time stamp is now");
+    return undefined;
   }
   if (value === undefined || value === "") return undefined;
   if (!/^\d{1,12}$/.test(value)) {
