@@ -14,12 +14,14 @@ import { comparePackPaths, packPathProblem } from "./pack_path.ts";
 import type { PackProgress } from "./proofpack_export.ts";
 import {
   COMMANDS_FILE,
+  type GateRecord,
   MANIFEST_FILE,
   type PackFileProblem,
   parseGateCommands,
   parseManifest,
   parseSha256Sums,
   parseStatementSubjects,
+  renderStatement,
   STATEMENT_FILE,
   SUMS_FILE,
   type SumsLine,
@@ -244,36 +246,91 @@ export async function verifyProofpack(
       compareSets(MANIFEST_FILE, m.value.files, expected, measured, problems);
     }
   }
+  // The gate record agrees with the recorded outputs (verdict, exit code, warnings).
+  let gates: GateRecord[] | null = [];
+  if (byPath.has(COMMANDS_FILE)) {
+    gates = null;
+    const commandsText = await textOf(COMMANDS_FILE);
+    if (commandsText !== null) {
+      const c = parseGateCommands(commandsText);
+      if (!c.ok) problems.push(...c.problems);
+      else {
+        gates = [...c.value.gates];
+        for (const g of c.value.gates) {
+          const bad = (message: string): void => {
+            problems.push({
+              file: COMMANDS_FILE,
+              line: null,
+              path: g.output,
+              code: "INVALID",
+              message,
+            });
+          };
+          if (!byPath.has(g.output)) {
+            bad(`the recorded output of ${g.name} is not listed in ${SUMS_FILE}`);
+            continue;
+          }
+          if (!present.has(g.output)) continue; // already reported missing
+          const output = await textOf(g.output);
+          if (output === null) continue;
+          const facts = gateFacts(output);
+          if (
+            facts.verdict !== g.verdict || facts.exitCode !== g.exit_code ||
+            facts.warnings !== g.warnings
+          ) {
+            bad(
+              `records ${g.name} as ${g.verdict} (exit ${g.exit_code}, ${g.warnings} warnings) ` +
+                `but ${g.output} says ${facts.verdict} (exit ${facts.exitCode}, ${facts.warnings} warnings)`,
+            );
+          }
+        }
+      }
+    }
+  }
+
+  // The statement: its subjects are the pack's files, its predicate the recorded verdicts.
   const statementText = await textOf(STATEMENT_FILE);
   if (statementText !== null) {
     const s = parseStatementSubjects(statementText);
     if (!s.ok) problems.push(...s.problems);
     else {
       const expected = listed.filter((l) => l.path !== STATEMENT_FILE);
+      const before = problems.length;
       compareSets(STATEMENT_FILE, s.value, expected, null, problems);
-    }
-  }
-  if (byPath.has(COMMANDS_FILE)) {
-    const commandsText = await textOf(COMMANDS_FILE);
-    if (commandsText !== null) {
-      const c = parseGateCommands(commandsText);
-      if (!c.ok) problems.push(...c.problems);
-      else {
-        for (const g of c.value.gates) {
-          if (!byPath.has(g.output)) {
-            problems.push({
-              file: COMMANDS_FILE,
-              line: null,
-              path: g.output,
-              code: "INVALID",
-              message: `the recorded output of ${g.name} is not listed in ${SUMS_FILE}`,
-            });
-          }
+      if (problems.length === before && gates !== null) {
+        const rendered = renderStatement(
+          expected,
+          gates,
+          expected.filter((l) => l.path === COMMANDS_FILE),
+        );
+        if (rendered !== statementText) {
+          problems.push({
+            file: STATEMENT_FILE,
+            line: null,
+            path: STATEMENT_FILE,
+            code: "INVALID",
+            message: `does not match the pack: its predicate or layout differs from what ` +
+              `${COMMANDS_FILE} and ${SUMS_FILE} give`,
+          });
         }
       }
     }
   }
   return report();
+}
+
+/** Verdict, exit code and warnings that a gate's recorded stdout shows. */
+function gateFacts(
+  output: string,
+): { verdict: "PASS" | "GATE-BLOCK"; exitCode: number; warnings: number } {
+  const lines = output.split("\n");
+  const last = lines.filter((l) => l !== "").at(-1) ?? "";
+  const pass = last.startsWith("[PASS] ");
+  return {
+    verdict: pass ? "PASS" : "GATE-BLOCK",
+    exitCode: pass ? 0 : 1,
+    warnings: lines.filter((l) => l.startsWith("[WARN] ")).length,
+  };
 }
 
 function compareSets(

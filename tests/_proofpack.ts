@@ -102,3 +102,52 @@ export async function copyTree(from: string, to: string): Promise<void> {
   const out = await new Deno.Command("cp", { args: ["-a", "--", from, to] }).output();
   if (!out.success) throw new Error(`cp -a failed: ${new TextDecoder().decode(out.stderr)}`);
 }
+
+async function sha256Upper(bytes: Uint8Array): Promise<string> {
+  return Array.from(
+    new Uint8Array(await crypto.subtle.digest("SHA-256", bytes as Uint8Array<ArrayBuffer>)),
+    (b) => b.toString(16).padStart(2, "0").toUpperCase(),
+  ).join("");
+}
+
+/**
+ * Replaces a content file of a pack and reseals everything a careful forger would: its entry in
+ * MANIFEST.json (SHA256 and size), its subject in the statement, MANIFEST.json's subject, and
+ * the lines of SHA256SUMS.txt. Only the root digest (and a replay) can tell.
+ *
+ * @param pack The pack's folder.
+ * @param path The content file (not MANIFEST.json, the statement or SHA256SUMS.txt).
+ * @param text Its new text.
+ */
+export async function forge(pack: string, path: string, text: string): Promise<void> {
+  const sumsPath = `${pack}/SHA256SUMS.txt`;
+  const shaOf = async (p: string): Promise<string> =>
+    (await Deno.readTextFile(sumsPath)).split("\n").find((l) => l.slice(66) === p)!.slice(0, 64);
+  const oldSha = await shaOf(path);
+  const oldSize = (await Deno.stat(`${pack}/${path}`)).size;
+  const bytes = new TextEncoder().encode(text);
+  await Deno.writeFile(`${pack}/${path}`, bytes);
+  const newSha = await sha256Upper(bytes);
+  const manifest = await Deno.readTextFile(`${pack}/MANIFEST.json`);
+  await Deno.writeTextFile(
+    `${pack}/MANIFEST.json`,
+    manifest.replace(
+      `"path": "${path}",\n      "size": ${oldSize},\n      "sha256": "${oldSha}"`,
+      `"path": "${path}",\n      "size": ${bytes.length},\n      "sha256": "${newSha}"`,
+    ),
+  );
+  const oldManifestSha = await shaOf("MANIFEST.json");
+  await rehash(pack, path);
+  await rehash(pack, "MANIFEST.json");
+  const newManifestSha = await shaOf("MANIFEST.json");
+  const statementPath = `${pack}/statement.intoto.UNSIGNED.json`;
+  const statement = await Deno.readTextFile(statementPath);
+  await Deno.writeTextFile(
+    statementPath,
+    statement.replaceAll(oldSha.toLowerCase(), newSha.toLowerCase()).replace(
+      oldManifestSha.toLowerCase(),
+      newManifestSha.toLowerCase(),
+    ),
+  );
+  await rehash(pack, "statement.intoto.UNSIGNED.json");
+}

@@ -2,7 +2,7 @@ import { DEFAULT_CALIBRATION } from "../lib/calibration.ts";
 import { replayProofpack } from "../lib/proofpack_replay.ts";
 import { verifyProofpack } from "../lib/proofpack_verify.ts";
 import { CLI, ROOT, withTempDir } from "./_helpers.ts";
-import { copyTree, makePack, rehash, runProofpack, runReplaySh } from "./_proofpack.ts";
+import { copyTree, forge, makePack, rehash, runProofpack, runReplaySh } from "./_proofpack.ts";
 
 function assert(cond: unknown, message = "assertion failed"): asserts cond {
   if (!cond) throw new Error(message);
@@ -291,52 +291,53 @@ Deno.test("verify --root catches a pack rebuilt consistently by someone else", a
 
 Deno.test("replay catches a forged gate output even when every sum was recomputed", async () => {
   await withTempDir(async (dir) => {
-    const { pack } = await makePack(dir);
+    const { pack, result } = await makePack(dir);
     const path = "gates/acceptance.txt";
     const t = await Deno.readTextFile(`${pack}/${path}`);
-    await Deno.writeTextFile(`${pack}/${path}`, t.replace("entries=4", "entries=5"));
-    // A careful forger fixes MANIFEST.json, the statement and SHA256SUMS.txt too.
-    const sha = await new Deno.Command("sha256sum", { args: [`${pack}/${path}`], stdout: "piped" })
-      .output();
-    const hex = new TextDecoder().decode(sha.stdout).slice(0, 64).toUpperCase();
-    const m = await Deno.readTextFile(`${pack}/MANIFEST.json`);
-    const old = (await Deno.readTextFile(`${pack}/SHA256SUMS.txt`)).split("\n").find((l) =>
-      l.endsWith(path)
-    )!.slice(0, 64);
-    await Deno.writeTextFile(
-      `${pack}/MANIFEST.json`,
-      m.replace(old, hex).replace(
-        /("path": "gates\/acceptance.txt",\n\s+"size": )\d+/,
-        `$1${new TextEncoder().encode(t.replace("entries=4", "entries=5")).length}`,
-      ),
-    );
-    const s = await Deno.readTextFile(`${pack}/statement.intoto.UNSIGNED.json`);
-    await Deno.writeTextFile(
-      `${pack}/statement.intoto.UNSIGNED.json`,
-      s.replace(old.toLowerCase(), hex.toLowerCase()),
-    );
-    await rehash(pack, path);
-    await rehash(pack, "MANIFEST.json");
-    const mh = (await Deno.readTextFile(`${pack}/SHA256SUMS.txt`)).split("\n").find((l) =>
-      l.endsWith("  MANIFEST.json")
-    )!.slice(0, 64);
-    const s2 = await Deno.readTextFile(`${pack}/statement.intoto.UNSIGNED.json`);
-    const oldM = JSON.parse(s2).subject.find((x: { name: string }) =>
-      x.name === "MANIFEST.json"
-    ).digest.sha256;
-    await Deno.writeTextFile(
-      `${pack}/statement.intoto.UNSIGNED.json`,
-      s2.replace(oldM, mh.toLowerCase()),
-    );
-    await rehash(pack, "statement.intoto.UNSIGNED.json");
+    await forge(pack, path, t.replace("entries=4", "entries=5"));
     const v = await verifyProofpack(pack);
     assert(v.ok, JSON.stringify(v)); // consistent: only the root digest or a replay tells
+    assert(!(await verifyProofpack(pack, { expectedRoot: result.root })).ok);
     const r = await replayProofpack(pack, { cli: CLI });
     assert(!r.ok && r.gates[0]?.name === "acceptance" && !r.gates[0].sameOutput);
     const sh = await runReplaySh(pack);
     assert(
       sh.code === 1 && sh.stderr.includes("acceptance: output differs from gates/acceptance.txt"),
       sh.stderr,
+    );
+  });
+});
+
+Deno.test("verify catches a gate record or a statement that lies about the verdicts", async () => {
+  await withTempDir(async (dir) => {
+    const { pack } = await makePack(dir);
+    const copy = `${dir}/copy`;
+    await copyTree(pack, copy);
+    // commands.json claims a block that gates/acceptance.txt does not show.
+    const commands = await Deno.readTextFile(`${pack}/gates/commands.json`);
+    await forge(
+      pack,
+      "gates/commands.json",
+      commands.replace('"verdict": "PASS"', '"verdict": "GATE-BLOCK"'),
+    );
+    let v = await runProofpack(["verify", pack]);
+    assert(v.code === 1, v.stdout);
+    assert(
+      v.stdout.includes("INVALID gates/commands.json: records acceptance as GATE-BLOCK"),
+      v.stdout,
+    );
+    // The statement's predicate is edited and its sum recomputed.
+    const statement = await Deno.readTextFile(`${copy}/statement.intoto.UNSIGNED.json`);
+    await Deno.writeTextFile(
+      `${copy}/statement.intoto.UNSIGNED.json`,
+      statement.replace('"result": "PASSED"', '"result": "FAILED"'),
+    );
+    await rehash(copy, "statement.intoto.UNSIGNED.json");
+    v = await runProofpack(["verify", copy]);
+    assert(v.code === 1, v.stdout);
+    assert(
+      v.stdout.includes("INVALID statement.intoto.UNSIGNED.json: does not match the pack"),
+      v.stdout,
     );
   });
 });
