@@ -7,7 +7,7 @@ function assert(cond: unknown, message = "assertion failed"): asserts cond {
   if (!cond) throw new Error(message);
 }
 
-const calibration = { ...DEFAULT_CALIBRATION, retry_backoff_ms: 1, io_timeout_ms: 200 };
+const calibration = { ...DEFAULT_CALIBRATION, retry_backoff_ms: 1, io_timeout_ms: 500 };
 
 async function gnuSha256(path: string): Promise<string> {
   const out = await new Deno.Command("sha256sum", { args: ["--", path] }).output();

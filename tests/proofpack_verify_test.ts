@@ -345,7 +345,7 @@ Deno.test("verify catches a gate record or a statement that lies about the verdi
 Deno.test("verify fails closed under chaos: no wrong PASS", async () => {
   await withTempDir(async (dir) => {
     const { pack } = await makePack(dir);
-    const calibration = { ...DEFAULT_CALIBRATION, retry_backoff_ms: 1, io_timeout_ms: 100 };
+    const calibration = { ...DEFAULT_CALIBRATION, retry_backoff_ms: 1, io_timeout_ms: 500 };
     for (const chaos of ["TIMEOUT", "ERROR", "PARTIAL", "EMPTY", "CORRUPT"] as const) {
       const r = await verifyProofpack(pack, { chaos, calibration });
       assert(!r.ok, chaos);
