@@ -9,6 +9,8 @@
  * Measured on 2 cores, 64 x 4 MiB: this pool 180-220 ms; two Web Workers hashing chunks
  * transferred from the main thread 210-335 ms; `crypto.subtle.digest` (whole files, not
  * streamable) about 870 ms. Workers would also need a module URL, which a compiled binary lacks.
+ * Chunk buffers are reused across files (see `file_read.ts`), which keeps the peak memory of a
+ * 64 x 4 MiB verify at about 60 MiB instead of 113 MiB.
  *
  * @module
  */

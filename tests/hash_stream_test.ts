@@ -135,6 +135,32 @@ Deno.test("hashFiles() keeps input order whatever finishes first", async () => {
   });
 });
 
+Deno.test("hashFiles() and copyFileHashed() stay right when chunk buffers are reused across files", async () => {
+  await withTempDir(async (dir) => {
+    const paths: string[] = [];
+    for (let i = 0; i < 16; i++) {
+      paths.push(`${dir}/f${i}`);
+      await randomFile(paths[i]!, 300_000);
+    }
+    for (let round = 0; round < 2; round++) {
+      const ds = await hashFiles(paths, { calibration, concurrency: 4, chunkSize: 65536 });
+      for (const [i, d] of ds.entries()) {
+        assert(d.sha256 === await gnuSha256(paths[i]!), `${round}/${i}`);
+      }
+    }
+    await Deno.mkdir(`${dir}/copies`);
+    const copies = await mapPool(
+      paths,
+      { concurrency: 4 },
+      (p, i) => copyFileHashed(p, `${dir}/copies/${i}`, { calibration, chunkSize: 65536 }),
+    );
+    for (const [i, d] of copies.entries()) {
+      assert(d.sha256 === await gnuSha256(paths[i]!), `copy ${i}`);
+      assert(d.sha256 === await gnuSha256(`${dir}/copies/${i}`), `copy file ${i}`);
+    }
+  });
+});
+
 Deno.test("mapPool() stops at the first error and throws it", async () => {
   let started = 0;
   try {
