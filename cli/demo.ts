@@ -1,26 +1,47 @@
 /**
- * CLI of `demo`: runs the pipeline on the bundled example so that a newcomer sees every command
- * at work. Reads `examples/` from the working directory (or `--dir`), never from the program's
- * own source tree.
+ * CLI of `demo`: runs the whole pipeline on a scratch copy of the bundled example, so that a
+ * newcomer sees every command at work and nothing of theirs is touched. Reads `examples/` from
+ * the working directory (or `--dir`), never from the program's own source tree.
  *
  * @module
  */
 
+import { DEFAULT_CALIBRATION } from "../lib/calibration.ts";
 import { runGate } from "../lib/gate.ts";
 import { formatGateText } from "../lib/gate_format.ts";
+import type { GateCommand } from "../lib/gate_verdict.ts";
+import { ingestEntry } from "../lib/ingest.ts";
+import { rebuildBootPack } from "../lib/rebuild.ts";
 import { UsageError } from "./_args.ts";
 import { parseCommand } from "./_common.ts";
 import { printError, writeStderr, writeStdout } from "./_output.ts";
 
-const HELP = `Usage: bootpack demo [--dir DIR]
+const HELP = `Usage: bootpack demo [--dir DIR] [--keep]
 
-Runs the pipeline on the bundled example: acceptance and selftest on DIR/bootpack.txt,
-whose POINTER names \\\\DS-918\\kb\\BUG_KB.json.txt, mapped to DIR/BUG_KB.json.txt.
+Runs the pipeline on a scratch copy of the bundled example (DIR/bootpack.txt, whose POINTER
+names \\\\DS-918\\kb\\BUG_KB.json.txt, and DIR/BUG_KB.json.txt), step by step:
+  1. acceptance and selftest: up to date
+  2. ingest a new entry: the KB changes
+  3. acceptance: the SNAPSHOT is now stale ([WARN] STALE_...), still a PASS
+  4. rebuild: SNAPSHOT and POINTER rewritten from the KB
+  5. acceptance --strict and selftest: up to date again
+The example files themselves are never written.
 
 Options:
   --dir DIR    Folder holding bootpack.txt and BUG_KB.json.txt (default: examples)
+  --keep       Keep the scratch folder and print its path
   -h, --help   Show this help
 `;
+
+const NEW_ENTRY = JSON.stringify({
+  id: "KB-005",
+  title: "Rebuild forgotten after ingest",
+  symptom: "acceptance prints [WARN] STALE_SHA, STALE_ENTRIES and STALE_SNAPSHOT",
+  cause: "the SNAPSHOT is a copy of the KB taken at the last rebuild",
+  fix: "deno task rebuild bootpack.txt",
+  blocking: false,
+  tags: ["bootpack", "workflow"],
+});
 
 /**
  * Runs `bootpack demo`.
@@ -35,8 +56,9 @@ Options:
  */
 export async function main(args: string[]): Promise<number> {
   let dir: string;
+  let keep: boolean;
   try {
-    const flags = parseCommand(args, { dir: { type: "string" } });
+    const flags = parseCommand(args, { dir: { type: "string" }, keep: { type: "boolean" } });
     if (flags.values["help"]) {
       writeStdout(HELP);
       return 0;
@@ -45,6 +67,7 @@ export async function main(args: string[]): Promise<number> {
       throw new UsageError(`Unexpected argument ${JSON.stringify(flags.positionals[0])}`);
     }
     dir = (flags.values["dir"] as string | undefined) ?? "examples";
+    keep = flags.values["keep"] === true;
   } catch (error) {
     if (error instanceof UsageError) {
       printError(`demo: ${error.message}`);
@@ -52,15 +75,81 @@ export async function main(args: string[]): Promise<number> {
     }
     throw error;
   }
-  const bootpack = `${dir}/bootpack.txt`;
-  const maps = [{ from: "\\\\DS-918\\kb", to: dir }];
-  let ok = true;
-  for (const command of ["acceptance", "selftest"] as const) {
-    writeStderr(`\n$ bootpack ${command} ${bootpack} --map '\\\\DS-918\\kb=${dir}'\n`);
-    const report = await runGate(command, bootpack, { maps });
-    writeStdout(formatGateText(report));
-    ok &&= report.verdict.pass;
+
+  const scratch = await Deno.makeTempDir({ prefix: "bootpack_demo_" });
+  try {
+    try {
+      await Deno.copyFile(`${dir}/bootpack.txt`, `${scratch}/bootpack.txt`);
+      await Deno.copyFile(`${dir}/BUG_KB.json.txt`, `${scratch}/BUG_KB.json.txt`);
+    } catch (error) {
+      printError(
+        `demo: Cannot copy the example from "${dir}": ${(error as Error).message}; run it from ` +
+          `the repository root or pass --dir`,
+      );
+      return 1;
+    }
+    return await pipeline(scratch);
+  } finally {
+    if (keep) writeStderr(`\nScratch folder kept: ${scratch}\n`);
+    else await Deno.remove(scratch, { recursive: true });
   }
-  if (!ok) printError(`demo: a step blocked; is ${dir}/ the bundled example?`);
-  return ok ? 0 : 1;
+}
+
+async function pipeline(dir: string): Promise<number> {
+  const bootpack = `${dir}/bootpack.txt`;
+  const kb = `${dir}/BUG_KB.json.txt`;
+  const maps = [{ from: "\\\\DS-918\\kb", to: dir }];
+  const map = `--map '\\\\DS-918\\kb=${dir}'`;
+  const calibration = DEFAULT_CALIBRATION;
+  const failures: string[] = [];
+
+  const gate = async (
+    command: GateCommand,
+    strict: boolean,
+    expectUpToDate: boolean,
+  ): Promise<void> => {
+    step(`bootpack ${command} ${bootpack} ${map}${strict ? " --strict" : ""}`);
+    const report = await runGate(command, bootpack, { maps, strict, calibration });
+    writeStdout(formatGateText(report));
+    if (!report.verdict.pass) failures.push(`${command} blocked`);
+    if (report.upToDate !== expectUpToDate) {
+      failures.push(`${command}: expected ${expectUpToDate ? "" : "not "}up to date`);
+    }
+  };
+
+  step("1. The example BootPack is up to date");
+  await gate("acceptance", false, true);
+  await gate("selftest", false, true);
+
+  step("2. A new entry is ingested into the KB");
+  step(`echo '${NEW_ENTRY}' | bootpack ingest --kb ${kb} --entry -`);
+  const ingested = await ingestEntry(kb, NEW_ENTRY, { calibration });
+  writeStdout(
+    `ingested id=${ingested.id} entries=${ingested.entries} sha256=${ingested.sha256}\n`,
+  );
+
+  step("3. The SNAPSHOT is stale until a rebuild: warnings, still a PASS");
+  await gate("acceptance", false, false);
+
+  step("4. Rebuild the SNAPSHOT and POINTER from the KB");
+  step(`bootpack rebuild ${bootpack} ${map}`);
+  const rebuilt = await rebuildBootPack(bootpack, { calibration, maps });
+  writeStdout(
+    `rebuilt ${rebuilt.bootpack}: Entries=${rebuilt.entries} SHA256=${rebuilt.sha256}\n`,
+  );
+
+  step("5. Up to date again, even under --strict");
+  await gate("acceptance", true, true);
+  await gate("selftest", true, true);
+
+  if (failures.length > 0) {
+    printError(`demo: unexpected results: ${failures.join("; ")}`);
+    return 1;
+  }
+  writeStderr("\nDemo complete: every step behaved as expected.\n");
+  return 0;
+}
+
+function step(text: string): void {
+  writeStderr(/^\d\./.test(text) ? `\n== ${text}\n` : `$ ${text}\n`);
 }
