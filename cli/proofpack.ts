@@ -7,13 +7,19 @@
 import denoJson from "../deno.json" with { type: "json" };
 import { CalibrationError } from "../lib/calibration.ts";
 import { FileReadError } from "../lib/file_read.ts";
-import { parsePathMapping, type PathMapping } from "../lib/pointer_path.ts";
 import { ExportError, exportProofpack, type PackProgress } from "../lib/proofpack_export.ts";
 import { SUMS_FILE } from "../lib/proofpack_manifest.ts";
 import { replayProofpack, type ReplayReport } from "../lib/proofpack_replay.ts";
 import { verifyProofpack, type VerifyReport } from "../lib/proofpack_verify.ts";
 import { type ParsedFlags, UsageError } from "./_args.ts";
-import { calibrationOf, chaosOf, COMMON_HELP, onePositional, parseCommand } from "./_common.ts";
+import {
+  calibrationOf,
+  chaosOf,
+  COMMON_HELP,
+  mapsOf,
+  onePositional,
+  parseCommand,
+} from "./_common.ts";
 import { printError, printInfo, writeStderr, writeStdout } from "./_output.ts";
 
 const USAGE = `Usage: bootpack proofpack export --out DIR [--bootpack FILE] [--kb FILE] [FILE...]
@@ -315,16 +321,6 @@ function progressPrinter(verb: string): (p: PackProgress) => void {
 function stringFlag(flags: ParsedFlags, name: string): string | undefined {
   const v = flags.values[name];
   return typeof v === "string" ? v : undefined;
-}
-
-function mapsOf(flags: ParsedFlags): PathMapping[] {
-  return ((flags.values["map"] as string[] | undefined) ?? []).map((m) => {
-    try {
-      return parsePathMapping(m);
-    } catch (error) {
-      throw new UsageError((error as Error).message);
-    }
-  });
 }
 
 function rootOf(flags: ParsedFlags): string | undefined {

@@ -8,6 +8,7 @@
  * @module
  */
 
+import { basename, dirname } from "./_path.ts";
 import { decodeBootPack, parseBootPack } from "./bootpack_parse.ts";
 import { type Calibration, DEFAULT_CALIBRATION } from "./calibration.ts";
 import { type ChaosMode, readFileBytes } from "./file_read.ts";
@@ -425,18 +426,4 @@ function absolute(path: string): string {
     return path.replace(/[\\/]+$/, "") || path;
   }
   return `${Deno.cwd()}/${path}`.replace(/\/+$/, "");
-}
-
-function basename(path: string): string {
-  const trimmed = path.replace(/[\\/]+$/, "");
-  const windows = Deno.build.os === "windows";
-  const cut = Math.max(trimmed.lastIndexOf("/"), windows ? trimmed.lastIndexOf("\\") : -1);
-  return trimmed.slice(cut + 1);
-}
-
-function dirname(path: string): string {
-  const windows = Deno.build.os === "windows";
-  const cut = Math.max(path.lastIndexOf("/"), windows ? path.lastIndexOf("\\") : -1);
-  if (cut === -1) return ".";
-  return cut === 0 ? path.slice(0, 1) : path.slice(0, cut);
 }
