@@ -19,8 +19,9 @@
  * ```ts
  * import { parseBootPack } from "./mod.ts";
  *
- * const bp = parseBootPack("[BUG_KB_JSON]\n```json\n[]\n```\n");
- * if (bp.violations[0]?.code !== "FENCE_LANG_TAG") throw new Error();
+ * const fence = "`".repeat(3);
+ * const bp = parseBootPack(`[BUG_KB_JSON]\n${fence}json\n[]\n${fence}\n`);
+ * if (!bp.violations.some((v) => v.code === "FENCE_LANG_TAG" && v.line === 2)) throw new Error();
  * ```
  *
  * Proofpacks: export, then verify against the root digest:
