@@ -19,8 +19,27 @@
  * ```ts
  * import { parseBootPack } from "./mod.ts";
  *
- * const bp = parseBootPack("[BUG_KB_JSON]\n```json\n[]\n```\n");
- * if (bp.violations[0]?.code !== "FENCE_LANG_TAG") throw new Error();
+ * const fence = "`".repeat(3);
+ * const bp = parseBootPack(`[BUG_KB_JSON]\n${fence}json\n[]\n${fence}\n`);
+ * if (!bp.violations.some((v) => v.code === "FENCE_LANG_TAG" && v.line === 2)) throw new Error();
+ * ```
+ *
+ * Proofpacks: export, then verify against the root digest:
+ *
+ * ```ts
+ * import { exportProofpack, verifyProofpack } from "./mod.ts";
+ *
+ * const dir = await Deno.makeTempDir();
+ * try {
+ *   const pack = await exportProofpack(`${dir}/pack`, {
+ *     bootpack: "examples/bootpack.txt",
+ *     kb: "examples/BUG_KB.json.txt",
+ *   });
+ *   const report = await verifyProofpack(`${dir}/pack`, { expectedRoot: pack.root });
+ *   if (!report.ok) throw new Error(JSON.stringify(report));
+ * } finally {
+ *   await Deno.remove(dir, { recursive: true });
+ * }
  * ```
  *
  * @module
@@ -44,6 +63,13 @@ export * from "./lib/kb_entry.ts";
 export * from "./lib/bootpack_render.ts";
 export * from "./lib/ingest.ts";
 export * from "./lib/rebuild.ts";
+export * from "./lib/pack_path.ts";
+export * from "./lib/hash_stream.ts";
+export * from "./lib/proofpack_manifest.ts";
+export * from "./lib/proofpack_scripts.ts";
+export * from "./lib/proofpack_export.ts";
+export * from "./lib/proofpack_verify.ts";
+export * from "./lib/proofpack_replay.ts";
 export * from "./lib/stats.ts";
 export * from "./lib/variance_envelope.ts";
 export * from "./lib/budget.ts";

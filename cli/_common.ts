@@ -7,6 +7,7 @@
 
 import { type Calibration, DEFAULT_CALIBRATION, loadCalibration } from "../lib/calibration.ts";
 import { type ChaosMode, parseChaosMode } from "../lib/file_read.ts";
+import { parsePathMapping, type PathMapping } from "../lib/pointer_path.ts";
 import { type OptionSpec, type ParsedFlags, parseFlags, UsageError } from "./_args.ts";
 
 /** Flags that every command accepts. */
@@ -102,4 +103,26 @@ export function onePositional(flags: ParsedFlags, what: string): string {
   if (first === undefined) throw new UsageError(`Missing argument ${what}`);
   if (rest.length > 0) throw new UsageError(`Unexpected argument ${JSON.stringify(rest[0])}`);
   return first;
+}
+
+/**
+ * Gives the `--map FROM=TO` rules, in order.
+ *
+ * @param flags Parsed flags.
+ * @returns The mappings (none when the flag is absent).
+ * @throws {UsageError} For a value that is not FROM=TO.
+ * @example
+ * ```ts
+ * import { mapsOf } from "./_common.ts";
+ * if (mapsOf({ values: { map: ["a=b"] }, positionals: [] })[0]?.to !== "b") throw new Error();
+ * ```
+ */
+export function mapsOf(flags: ParsedFlags): PathMapping[] {
+  return ((flags.values["map"] as string[] | undefined) ?? []).map((m) => {
+    try {
+      return parsePathMapping(m);
+    } catch (error) {
+      throw new UsageError((error as Error).message);
+    }
+  });
 }

@@ -11,6 +11,8 @@ import { runGate } from "../lib/gate.ts";
 import { formatGateText } from "../lib/gate_format.ts";
 import type { GateCommand } from "../lib/gate_verdict.ts";
 import { ingestEntry } from "../lib/ingest.ts";
+import { exportProofpack } from "../lib/proofpack_export.ts";
+import { verifyProofpack } from "../lib/proofpack_verify.ts";
 import { rebuildBootPack } from "../lib/rebuild.ts";
 import { UsageError } from "./_args.ts";
 import { parseCommand } from "./_common.ts";
@@ -25,6 +27,7 @@ names \\\\DS-918\\kb\\BUG_KB.json.txt, and DIR/BUG_KB.json.txt), step by step:
   3. acceptance: the SNAPSHOT is now stale ([WARN] STALE_...), still a PASS
   4. rebuild: SNAPSHOT and POINTER rewritten from the KB
   5. acceptance --strict and selftest: up to date again
+  6. proofpack export, then proofpack verify against the root digest
 The example files themselves are never written.
 
 Options:
@@ -142,6 +145,20 @@ async function pipeline(dir: string): Promise<number> {
   await gate("acceptance", true, true);
   await gate("selftest", true, true);
 
+  step("6. Export the evidence as a proofpack, then verify it");
+  const pack = `${dir}/proofpack`;
+  step(`bootpack proofpack export --out ${pack} --bootpack ${bootpack} ${map}`);
+  const exported = await exportProofpack(pack, { bootpack, maps, calibration, createdAt: EPOCH });
+  writeStdout(`${exported.root}  ${pack}/SHA256SUMS.txt\n`);
+  step(`bootpack proofpack verify ${pack} --root ${exported.root}`);
+  const verified = await verifyProofpack(pack, { expectedRoot: exported.root, calibration });
+  writeStdout(
+    `${verified.ok ? "[PASS]" : "[FAIL]"} ${verified.matched}/${verified.listed} files match, ` +
+      `${verified.missing.length} missing, ${verified.extra.length} extra, ` +
+      `${verified.modified.length} modified\n`,
+  );
+  if (!verified.ok) failures.push("proofpack verify failed");
+
   if (failures.length > 0) {
     printError(`demo: unexpected results: ${failures.join("; ")}`);
     return 1;
@@ -149,6 +166,9 @@ async function pipeline(dir: string): Promise<number> {
   writeStderr("\nDemo complete: every step behaved as expected.\n");
   return 0;
 }
+
+/** A fixed time stamp, so that the demo's proofpack is the same on every run. */
+const EPOCH = new Date("2026-01-01T00:00:00Z");
 
 function step(text: string): void {
   writeStderr(/^\d\./.test(text) ? `\n== ${text}\n` : `$ ${text}\n`);

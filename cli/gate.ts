@@ -8,9 +8,16 @@ import { CalibrationError } from "../lib/calibration.ts";
 import { runGate } from "../lib/gate.ts";
 import { formatGateText, gateReportJson } from "../lib/gate_format.ts";
 import type { GateCommand } from "../lib/gate_verdict.ts";
-import { parsePathMapping, type PathMapping } from "../lib/pointer_path.ts";
+import type { PathMapping } from "../lib/pointer_path.ts";
 import { UsageError } from "./_args.ts";
-import { calibrationOf, chaosOf, COMMON_HELP, onePositional, parseCommand } from "./_common.ts";
+import {
+  calibrationOf,
+  chaosOf,
+  COMMON_HELP,
+  mapsOf,
+  onePositional,
+  parseCommand,
+} from "./_common.ts";
 import { printError, writeStderr, writeStdout } from "./_output.ts";
 
 const DESCRIPTION: Record<GateCommand, string> = {
@@ -77,13 +84,7 @@ export async function main(command: GateCommand, args: string[]): Promise<number
       return 0;
     }
     bootpack = onePositional(flags, "BOOTPACK");
-    maps = ((flags.values["map"] as string[] | undefined) ?? []).map((m) => {
-      try {
-        return parsePathMapping(m);
-      } catch (error) {
-        throw new UsageError((error as Error).message);
-      }
-    });
+    maps = mapsOf(flags);
   } catch (error) {
     if (error instanceof UsageError) {
       printError(`${command}: ${error.message}`);

@@ -5,10 +5,17 @@
  * @module
  */
 
-import { parsePathMapping, type PathMapping } from "../lib/pointer_path.ts";
+import type { PathMapping } from "../lib/pointer_path.ts";
 import { rebuildBootPack } from "../lib/rebuild.ts";
 import { UsageError } from "./_args.ts";
-import { calibrationOf, chaosOf, COMMON_HELP, onePositional, parseCommand } from "./_common.ts";
+import {
+  calibrationOf,
+  chaosOf,
+  COMMON_HELP,
+  mapsOf,
+  onePositional,
+  parseCommand,
+} from "./_common.ts";
 import { printError, printInfo, writeStderr, writeStdout } from "./_output.ts";
 import { writerFailure } from "./_writer.ts";
 
@@ -68,13 +75,7 @@ export async function main(args: string[]): Promise<number> {
       return 0;
     }
     bootpack = onePositional(flags, "BOOTPACK");
-    maps = ((flags.values["map"] as string[] | undefined) ?? []).map((m) => {
-      try {
-        return parsePathMapping(m);
-      } catch (error) {
-        throw new UsageError((error as Error).message);
-      }
-    });
+    maps = mapsOf(flags);
     chaos = chaosOf(flags);
   } catch (error) {
     if (error instanceof UsageError) {

@@ -18,6 +18,7 @@
  */
 
 import { retry } from "./retry.ts";
+import { basename, dirname } from "./_path.ts";
 
 /** A step of {@linkcode atomicReplace}, for progress and fault-injection hooks. */
 export type AtomicWriteStep = "mid-write" | "before-rename";
@@ -219,19 +220,4 @@ function randomHex(bytes: number): string {
   let out = "";
   for (const x of b) out += x.toString(16).padStart(2, "0");
   return out;
-}
-
-function lastSep(path: string): number {
-  const windows = Deno.build.os === "windows";
-  return Math.max(path.lastIndexOf("/"), windows ? path.lastIndexOf("\\") : -1);
-}
-
-function dirname(path: string): string {
-  const i = lastSep(path);
-  if (i === -1) return ".";
-  return i === 0 ? path.slice(0, 1) : path.slice(0, i);
-}
-
-function basename(path: string): string {
-  return path.slice(lastSep(path) + 1);
 }

@@ -193,7 +193,8 @@ export function joinLines(lines: readonly Line[]): string {
  * @example
  * ```ts
  * import { parseBootPack } from "./bootpack_parse.ts";
- * const bp = parseBootPack("[BUG_KB_JSON]\n```json\n[]\n```\n");
+ * const fence = "`".repeat(3);
+ * const bp = parseBootPack(`[BUG_KB_JSON]\n${fence}json\n[]\n${fence}\n`);
  * if (!bp.violations.some((v) => v.code === "FENCE_LANG_TAG" && v.line === 2)) throw new Error();
  * ```
  */

@@ -20,6 +20,7 @@ import { type KbSummary, parseKb } from "./kb_parse.ts";
 import { type PathMapping, resolvePointerPath, toLongPath } from "./pointer_path.ts";
 import { sha256Hex } from "./sha256.ts";
 import { decodeUtf8 } from "./utf8.ts";
+import { basename, dirname } from "./_path.ts";
 
 /** Options of {@linkcode runGate}. */
 export interface RunGateOptions {
@@ -204,19 +205,4 @@ function escapeInvisible(s: string): string {
     /[\u0000-\u001f\u007f-\u009f\u00a0\u00ad\u200b-\u200f\u2028\u2029\ufeff|]/g,
     (c) => "\\u" + c.charCodeAt(0).toString(16).toUpperCase().padStart(4, "0"),
   );
-}
-
-function lastSep(path: string): number {
-  const windows = globalThis.Deno?.build.os === "windows";
-  return Math.max(path.lastIndexOf("/"), windows ? path.lastIndexOf("\\") : -1);
-}
-
-function dirname(path: string): string {
-  const i = lastSep(path);
-  if (i === -1) return ".";
-  return i === 0 ? path.slice(0, 1) : path.slice(0, i);
-}
-
-function basename(path: string): string {
-  return path.slice(lastSep(path) + 1);
 }

@@ -25,6 +25,7 @@ import { parseKb } from "./kb_parse.ts";
 import { type PathMapping, resolvePointerPath } from "./pointer_path.ts";
 import { sha256Hex } from "./sha256.ts";
 import { WriterError, type WriterOptions } from "./writer.ts";
+import { dirname } from "./_path.ts";
 
 /** Options of {@linkcode rebuildBootPack}. */
 export interface RebuildOptions extends WriterOptions {
@@ -186,13 +187,6 @@ function absolute(path: string): string {
   const cwd = Deno.cwd();
   const sep = Deno.build.os === "windows" ? "\\" : "/";
   return cwd.replace(/[\\/]+$/, "") + sep + path.replace(/^\.[\\/]/, "");
-}
-
-function dirname(path: string): string {
-  const windows = Deno.build.os === "windows";
-  const i = Math.max(path.lastIndexOf("/"), windows ? path.lastIndexOf("\\") : -1);
-  if (i === -1) return ".";
-  return i === 0 ? path.slice(0, 1) : path.slice(0, i);
 }
 
 function concat(a: Uint8Array, b: Uint8Array): Uint8Array {

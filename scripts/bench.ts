@@ -20,6 +20,7 @@ const SUITES: Record<string, () => Promise<BenchSuite>> = {
   gates: async () => (await import("./bench/gates.ts")).suite,
   scaling: async () => (await import("./bench/scaling.ts")).suite,
   writers: async () => (await import("./bench/writers.ts")).suite,
+  proofpack: async () => (await import("./bench/proofpack.ts")).suite,
   hardening: async () => (await import("./bench/hardening.ts")).suite,
 };
 

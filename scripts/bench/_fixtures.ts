@@ -6,6 +6,7 @@
  */
 
 import { sha256Hex } from "../../lib/sha256.ts";
+import type { BenchCommand, BenchContext } from "./_harness.ts";
 
 /** Paths of a generated BootPack and its KB. */
 export interface GeneratedBootPack {
@@ -57,4 +58,19 @@ export async function writeBootPack(dir: string, n: number, pad = 40): Promise<G
       `[BUG_KB_JSON_POINTER]\r\nPath=${kbName}\r\nSHA256=${sha}\r\nEntries=${n}\r\n`,
   );
   return { bootpack, kb, kbBytes: bytes.length };
+}
+
+/**
+ * The command that runs one read-only gate from source, with read permission only.
+ *
+ * @param ctx The bench context (deno, repository root).
+ * @param command `acceptance` or `selftest`.
+ * @param bootpack The BootPack.
+ * @returns The command.
+ */
+export function gateCommand(ctx: BenchContext, command: string, bootpack: string): BenchCommand {
+  return {
+    label: `bootpack ${command}`,
+    argv: [ctx.deno, "run", "--no-prompt", "--allow-read", `${ctx.root}/cli.ts`, command, bootpack],
+  };
 }

@@ -6,7 +6,7 @@
  */
 
 import type { BenchCommand, BenchResult, BenchSuite } from "./_harness.ts";
-import { writeBootPack } from "./_fixtures.ts";
+import { gateCommand, writeBootPack } from "./_fixtures.ts";
 
 /** The gates suite. */
 export const suite: BenchSuite = {
@@ -15,18 +15,8 @@ export const suite: BenchSuite = {
     const empty = `${ctx.dir}/empty.ts`;
     await Deno.writeTextFile(empty, "");
     const denoEmpty = { label: "deno run empty.ts", argv: [ctx.deno, "run", empty] };
-    const gate = (command: string, bootpack: string): BenchCommand => ({
-      label: `bootpack ${command}`,
-      argv: [
-        ctx.deno,
-        "run",
-        "--no-prompt",
-        "--allow-read",
-        `${ctx.root}/cli.ts`,
-        command,
-        bootpack,
-      ],
-    });
+    const gate = (command: string, bootpack: string): BenchCommand =>
+      gateCommand(ctx, command, bootpack);
     const small = await writeBootPack(ctx.dir, 200);
     const large = await writeBootPack(ctx.dir, 20_000);
     const results: BenchResult[] = [];

@@ -8,7 +8,7 @@
 import type { BenchCommand, BenchResult, BenchSuite } from "./_harness.ts";
 import { meets } from "./_harness.ts";
 import { lineChartSvg, type Series } from "./_chart.ts";
-import { writeBootPack } from "./_fixtures.ts";
+import { gateCommand, writeBootPack } from "./_fixtures.ts";
 
 const SIZES = [1_000, 10_000, 100_000];
 
@@ -18,18 +18,8 @@ export const suite: BenchSuite = {
   async run(ctx): Promise<BenchResult[]> {
     const empty = `${ctx.dir}/empty.ts`;
     await Deno.writeTextFile(empty, "");
-    const gate = (command: string, bootpack: string): BenchCommand => ({
-      label: `bootpack ${command}`,
-      argv: [
-        ctx.deno,
-        "run",
-        "--no-prompt",
-        "--allow-read",
-        `${ctx.root}/cli.ts`,
-        command,
-        bootpack,
-      ],
-    });
+    const gate = (command: string, bootpack: string): BenchCommand =>
+      gateCommand(ctx, command, bootpack);
     const runs = Math.max(3, Math.min(ctx.runs, 7));
     const base =
       (await ctx.time({ label: "deno run empty.ts", argv: [ctx.deno, "run", empty] }, runs))
