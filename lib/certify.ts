@@ -40,6 +40,7 @@ import { sha256Hex } from "./sha256.ts";
 import { runStress, type StressResult } from "./stress.ts";
 import { renderStressChart } from "./svg_chart.ts";
 import {
+  copyTree,
   makeWorkspace,
   normalizeOutput,
   type ScratchSource,
@@ -741,7 +742,7 @@ async function gateG2(ctx: Context): Promise<GateRun> {
 }
 
 async function gateG3(ctx: Context): Promise<GateRun> {
-  const commands = chaosCommands();
+  const commands = chaosCommands(ctx.cal);
   const result: ChaosMatrixResult = await runChaosMatrix(commands, {
     calibration: ctx.cal,
     scratch: ctx.scratch,
@@ -968,19 +969,6 @@ function parseKbBytes(bytes: Uint8Array): { ok: boolean; ids: string[]; why: str
   const parsed = parseKb(text);
   if (!parsed.ok) return { ok: false, ids: [], why: parsed.diagnostic.message };
   return { ok: true, ids: parsed.kb.entries.map((e) => String(e["id"])), why: "" };
-}
-
-async function copyTree(from: string, to: string, cal: Calibration): Promise<void> {
-  await Deno.mkdir(to, { recursive: true });
-  for await (const e of Deno.readDir(from)) {
-    if (e.isDirectory) await copyTree(`${from}/${e.name}`, `${to}/${e.name}`, cal);
-    else if (e.isFile) {
-      await Deno.writeFile(
-        `${to}/${e.name}`,
-        await readFileBytes(`${from}/${e.name}`, { calibration: cal }),
-      );
-    }
-  }
 }
 
 async function publish(staging: string, out: string): Promise<void> {

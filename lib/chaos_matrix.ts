@@ -18,6 +18,7 @@ import type { Calibration } from "./calibration.ts";
 import { type CliProcessResult, runCliProcess } from "./cli_process.ts";
 import { CHAOS_MODES, type ChaosMode } from "./file_read.ts";
 import {
+  copyTree,
   makeWorkspace,
   normalizeOutput,
   type ScratchSource,
@@ -34,8 +35,12 @@ export interface ChaosCommand {
   readonly budget: string;
   /** Whether a successful run writes (`ingest`, `rebuild`). */
   readonly writes: boolean;
-  /** Blocks print `[GATE-BLOCK]` on stdout (the read-only gates). */
-  readonly gateOutput: boolean;
+  /**
+   * How the command says it blocked, besides exit 1: `gate` prints `[GATE-BLOCK] CODE: …` on
+   * stdout (acceptance, selftest); `fail` prints `[FAIL] …` on stdout (proofpack verify);
+   * `stderr` prints an error message on stderr (the writers).
+   */
+  readonly blockOn: "gate" | "fail" | "stderr";
   /** Prepares a fresh workspace (e.g. writes the entry file, exports a pack) without chaos. */
   readonly prepare?: (ws: Workspace, run: ProcessRunner) => Promise<void>;
   /** CLI arguments for a workspace, the command first, without `--chaos`. */
@@ -104,7 +109,7 @@ const TRANSIENT: ReadonlySet<ChaosMode> = new Set(["TIMEOUT", "ERROR", "PARTIAL"
  * @example
  * ```ts
  * import { judgeChaosCell } from "./chaos_matrix.ts";
- * const cmd = { name: "acceptance", budget: "acceptance", writes: false, gateOutput: true, args: () => [] };
+ * const cmd = { name: "acceptance", budget: "acceptance", writes: false, blockOn: "gate" as const, args: () => [] };
  * const files = { "b.txt": "AB" };
  * const j = judgeChaosCell(cmd, "ERROR", {
  *   code: 1, stdout: "[GATE-BLOCK] BOOTPACK_IO_ERROR: x (4 attempts)\n", stderr: "",
@@ -126,8 +131,10 @@ export function judgeChaosCell(
   const unchanged = treeDiff(obs.before, obs.after);
   const asReference = treeDiff(ref.after, obs.after);
   const crashed = /\bUncaught\b|^\s+at .+:\d+:\d+\)?$/m.test(text);
-  const blockLine = command.gateOutput
+  const blockLine = command.blockOn === "gate"
     ? /^\[GATE-BLOCK\] [A-Z0-9_]+: /m.test(obs.stdout)
+    : command.blockOn === "fail"
+    ? /^\[FAIL\] /m.test(obs.stdout)
     : obs.stderr.trim() !== "";
 
   let outcome: ChaosJudgement["outcome"];
@@ -256,34 +263,37 @@ export interface RunChaosMatrixOptions {
  * The commands of the matrix (SPEC §7 G3): `acceptance`, `selftest`, `ingest`, `rebuild`,
  * `proofpack verify`.
  *
+ * @param calibration Thresholds for the harness's own reads (copies).
  * @returns The command definitions.
  * @example
  * ```ts
  * import { chaosCommands } from "./chaos_matrix.ts";
- * if (chaosCommands().length !== 5) throw new Error();
+ * import { DEFAULT_CALIBRATION } from "./calibration.ts";
+ * if (chaosCommands(DEFAULT_CALIBRATION).length !== 5) throw new Error();
  * ```
  */
-export function chaosCommands(): ChaosCommand[] {
+export function chaosCommands(calibration: Calibration): ChaosCommand[] {
+  let pack: Promise<string> | null = null;
   return [
     {
       name: "acceptance",
       budget: "acceptance",
       writes: false,
-      gateOutput: true,
+      blockOn: "gate",
       args: (ws) => ["acceptance", ws.bootpack, "--map", ws.map],
     },
     {
       name: "selftest",
       budget: "selftest",
       writes: false,
-      gateOutput: true,
+      blockOn: "gate",
       args: (ws) => ["selftest", ws.bootpack, "--map", ws.map],
     },
     {
       name: "ingest",
       budget: "ingest",
       writes: true,
-      gateOutput: false,
+      blockOn: "stderr",
       prepare: async (ws) => {
         const entry = { id: "CERTIFY-G3-CHAOS", title: "chaos probe", blocking: false };
         await Deno.writeTextFile(`${ws.dir}/entry.json`, JSON.stringify(entry, null, 2) + "\n");
@@ -294,7 +304,7 @@ export function chaosCommands(): ChaosCommand[] {
       name: "rebuild",
       budget: "rebuild",
       writes: true,
-      gateOutput: false,
+      blockOn: "stderr",
       // One more entry in the KB, so that the BootPack is stale and rebuild has to write.
       prepare: async (ws) => {
         const doc = JSON.parse(await Deno.readTextFile(ws.kb)) as unknown;
@@ -313,23 +323,32 @@ export function chaosCommands(): ChaosCommand[] {
       name: "proofpack verify",
       budget: "proofpack_verify",
       writes: false,
-      gateOutput: false,
+      blockOn: "fail",
+      // One pack, exported once (an export records its time), copied into every workspace, so
+      // that every run verifies the same bytes and prints the same root digest.
       prepare: async (ws, run) => {
-        const r = await run([
-          "proofpack",
-          "export",
-          "--out",
-          `${ws.dir}/pack`,
-          "--bootpack",
-          ws.bootpack,
-          "--kb",
-          ws.kb,
-        ]);
-        if (r.code !== 0) {
-          throw new Error(
-            `Cannot prepare "proofpack verify": export exited ${r.code}: ${lastLine(r.stderr)}`,
-          );
+        if (pack === null) {
+          pack = (async (): Promise<string> => {
+            const master = `${ws.dir}.pack`;
+            const r = await run([
+              "proofpack",
+              "export",
+              "--out",
+              master,
+              "--bootpack",
+              ws.bootpack,
+              "--kb",
+              ws.kb,
+            ]);
+            if (r.code !== 0) {
+              throw new Error(
+                `Cannot prepare "proofpack verify": export exited ${r.code}: ${lastLine(r.stderr)}`,
+              );
+            }
+            return master;
+          })();
         }
+        await copyTree(await pack, `${ws.dir}/pack`, calibration);
       },
       args: (ws) => ["proofpack", "verify", `${ws.dir}/pack`],
     },

@@ -149,3 +149,28 @@ export function treeDiff(
 export function normalizeOutput(text: string, dir: string): string {
   return text.split(dir).join("{scratch}");
 }
+
+/**
+ * Copies a folder's regular files and sub-folders (not symlinks) to a new folder, every file read
+ * through the I/O seam.
+ *
+ * @param from The folder to copy.
+ * @param to The copy (created; must not exist as a file).
+ * @param calibration Thresholds for the reads.
+ * @example
+ * ```ts ignore
+ * import { copyTree } from "./scratch_workspace.ts";
+ * import { DEFAULT_CALIBRATION } from "./calibration.ts";
+ * await copyTree("proofpack", "/tmp/proofpack_copy", DEFAULT_CALIBRATION);
+ * ```
+ */
+export async function copyTree(from: string, to: string, calibration: Calibration): Promise<void> {
+  await Deno.mkdir(to, { recursive: true });
+  for await (const e of Deno.readDir(from)) {
+    if (e.isDirectory) await copyTree(`${from}/${e.name}`, `${to}/${e.name}`, calibration);
+    else if (e.isFile) {
+      const bytes = await readFileBytes(`${from}/${e.name}`, { calibration });
+      await Deno.writeFile(`${to}/${e.name}`, bytes, { createNew: true });
+    }
+  }
+}

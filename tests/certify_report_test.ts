@@ -175,10 +175,8 @@ Deno.test("renderCertificationJson() is stable and carries verdict, gates, invar
   assert.equal(doc.inputs[1].unchanged, true);
 });
 
-// TODO(hardening): enable once the writers (lib/lock.ts, lib/atomic_write.ts) and proofpack
-// modules are merged; their file names are confirmed then.
 Deno.test(
-  { name: "INVARIANTS name real modules and test files of this repository", ignore: true },
+  "INVARIANTS name real modules and test files of this repository",
   async () => {
     const root = new URL("..", import.meta.url);
     const ids = new Set<string>();

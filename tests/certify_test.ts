@@ -231,12 +231,7 @@ Deno.test("certify fails G2 when an operation exceeds its budget", async () => {
   });
 });
 
-// TODO(hardening): enable when the writers and proofpacks are merged into this branch.
-Deno.test({
-  name:
-    "certify on the bundled example passes end to end and leaves the inputs byte-for-byte unchanged",
-  ignore: true,
-}, async () => {
+Deno.test("certify on the bundled example passes end to end and leaves the inputs byte-for-byte unchanged", async () => {
   await withTempDir(async (dir) => {
     const r = await certifyExample(dir, FAST);
     assert.equal(r.code, 0, r.stdout + r.stderr);

@@ -19,14 +19,14 @@ const GATE: ChaosCommand = {
   name: "acceptance",
   budget: "acceptance",
   writes: false,
-  gateOutput: true,
+  blockOn: "gate",
   args: () => [],
 };
 const WRITER: ChaosCommand = {
   name: "rebuild",
   budget: "rebuild",
   writes: true,
-  gateOutput: false,
+  blockOn: "stderr",
   args: () => [],
 };
 const OLD = { "b.txt": "OLD", "kb/kb.json": "KB" };
@@ -155,8 +155,7 @@ Deno.test("runChaosMatrix() finds every command fail-closed under all six modes"
     const { bootpack, kb } = await copyExample(dir);
     const scratch = `${dir}/scratch`;
     await Deno.mkdir(scratch);
-    // TODO(hardening): drop the filter when proofpack lands.
-    const commands = chaosCommands().filter((c) => c.name !== "proofpack verify");
+    const commands = chaosCommands(FAST);
     const r = await runChaosMatrix(commands, {
       calibration: FAST,
       scratch,
