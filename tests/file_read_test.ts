@@ -6,6 +6,7 @@ import {
   FileReadError,
   parseChaosMode,
   readFileBytes,
+  readFileStream,
 } from "../lib/file_read.ts";
 import { retry, RetryExhaustedError } from "../lib/retry.ts";
 import { withTempDir } from "./_helpers.ts";
@@ -198,4 +199,47 @@ Deno.test("retry() doubles the backoff between attempts", async () => {
   // Lower bounds only: 20 ms then 40 ms at least.
   assert.ok(stamps[1]! - stamps[0]! >= 18);
   assert.ok(stamps[2]! - stamps[1]! >= 38);
+});
+
+async function streamWith(path: string, chaos: ChaosMode | undefined): Promise<Outcome> {
+  let retries = 0;
+  let consumed = 0;
+  try {
+    const bytes = await readFileStream(
+      path,
+      { calibration: FAST, chaos, chunkSize: 7, onRetry: () => retries++ },
+      async (chunks) => {
+        consumed++;
+        const parts: number[] = [];
+        for await (const chunk of chunks) parts.push(...chunk);
+        return new Uint8Array(parts);
+      },
+    );
+    assert.equal(consumed, 1 + retries);
+    return { bytes, error: null, attempts: 1 + retries };
+  } catch (e) {
+    assert.ok(e instanceof FileReadError, String(e));
+    return { bytes: null, error: e, attempts: 1 + retries };
+  }
+}
+
+Deno.test("readFileStream() counts the same attempts as readFileBytes() under every mode", async () => {
+  await withFile(async (path) => {
+    for (const mode of CHAOS_MODES) {
+      const streamed = await streamWith(path, mode);
+      const whole = await readWith(path, mode);
+      assert.equal(streamed.attempts, whole.attempts, mode);
+      assert.equal(streamed.error?.code, whole.error?.code, mode);
+      if (mode === "LATENCY") assert.deepEqual(streamed.bytes, CONTENT);
+      if (mode === "CORRUPT") {
+        assert.equal(streamed.attempts, 1);
+        assert.notDeepEqual(streamed.bytes, CONTENT);
+      }
+      if (["TIMEOUT", "ERROR", "PARTIAL", "EMPTY"].includes(mode)) {
+        assert.equal(streamed.attempts, FAST.retry_count + 1, mode);
+        assert.equal(streamed.error?.attempts, FAST.retry_count + 1, mode);
+      }
+    }
+    assert.deepEqual((await streamWith(path, undefined)).bytes, CONTENT);
+  });
 });
