@@ -61,7 +61,7 @@ export interface ScanResult {
     readonly sha256: ScannedField<string> | null;
     readonly entries: ScannedField<number> | null;
   } | null;
-  /** Violations found by the scanner (not the JSON's own). */
+  /** Violations found by the scanner, missing sections included (not the JSON's own). */
   readonly violations: Diagnostic[];
   /** Warnings found by the scanner. */
   readonly warnings: Diagnostic[];
@@ -144,6 +144,20 @@ export class BootPackScanner {
     this.#carry = "";
     const lineCount = this.#line + 1;
     this.#endSection(lineCount);
+    if (this.#firstSnapshot === null) {
+      this.#violations.push({
+        code: "SNAPSHOT_MISSING",
+        line: null,
+        message: `No [${SNAPSHOT_HEADER}] section (SNAPSHOT) in the BootPack`,
+      });
+    }
+    if (this.#firstPointer === null) {
+      this.#violations.push({
+        code: "POINTER_MISSING",
+        line: null,
+        message: `No [${POINTER_HEADER}] section (POINTER) in the BootPack`,
+      });
+    }
     return {
       lineCount,
       snapshot: this.#firstSnapshot === null ? null : {
@@ -355,7 +369,7 @@ export class BootPackScanner {
 
   #feed(r: string, from: number, to: number): void {
     const piece = r.slice(from, to);
-    if (!this.#jsonNonBlank && piece.trim() !== "") this.#jsonNonBlank = true;
+    if (!this.#jsonNonBlank && /[^ \t\n\r]/.test(piece)) this.#jsonNonBlank = true;
     this.#sink?.write(piece);
   }
 

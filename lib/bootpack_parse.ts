@@ -7,8 +7,8 @@
 
 import { type Diagnostic, sortDiagnostics } from "./diagnostic.ts";
 import { type KbSummary, parseKb } from "./kb_parse.ts";
-import { BootPackScanner, POINTER_HEADER, SNAPSHOT_HEADER } from "./_bootpack_scan.ts";
-import { decodeUtf8 } from "./utf8.ts";
+import { BootPackScanner } from "./_bootpack_scan.ts";
+import { decodeUtf8, invalidUtf8Line } from "./utf8.ts";
 
 export { POINTER_HEADER, SNAPSHOT_HEADER } from "./_bootpack_scan.ts";
 
@@ -119,7 +119,7 @@ export function decodeBootPack(bytes: Uint8Array): DecodedBootPack {
   const text = decodeUtf8(body);
   if (text !== null) return { text, violations };
   {
-    const line = firstInvalidUtf8Line(body);
+    const line = invalidUtf8Line(body);
     violations.push({
       code: "BOOTPACK_INVALID_UTF8",
       line,
@@ -205,13 +205,7 @@ export function parseBootPack(text: string): BootPack {
   const violations: Diagnostic[] = [...scan.violations];
 
   let snapshot: SnapshotSection | null = null;
-  if (scan.snapshot === null) {
-    violations.push({
-      code: "SNAPSHOT_MISSING",
-      line: null,
-      message: `No [${SNAPSHOT_HEADER}] section (SNAPSHOT) in the BootPack`,
-    });
-  } else {
+  if (scan.snapshot !== null) {
     const s = scan.snapshot;
     const json = s.closeFenceLine === null ? null : text.slice(s.jsonStart, s.jsonEnd);
     let kb: KbSummary | null = null;
@@ -230,16 +224,7 @@ export function parseBootPack(text: string): BootPack {
     };
   }
 
-  let pointer: PointerSection | null = null;
-  if (scan.pointer === null) {
-    violations.push({
-      code: "POINTER_MISSING",
-      line: null,
-      message: `No [${POINTER_HEADER}] section (POINTER) in the BootPack`,
-    });
-  } else {
-    pointer = { ...scan.pointer };
-  }
+  const pointer: PointerSection | null = scan.pointer === null ? null : { ...scan.pointer };
 
   const nl = text.indexOf("\n");
   let lines: Line[] | undefined;
@@ -254,23 +239,4 @@ export function parseBootPack(text: string): BootPack {
     violations: sortDiagnostics(violations),
     warnings: sortDiagnostics(scan.warnings),
   };
-}
-
-/** 1-based line of the first byte sequence that is not UTF-8. */
-function firstInvalidUtf8Line(bytes: Uint8Array): number {
-  const decoder = new TextDecoder("utf-8", { fatal: true });
-  let line = 1;
-  let start = 0;
-  while (start <= bytes.length) {
-    let end = bytes.indexOf(0x0a, start);
-    if (end === -1) end = bytes.length;
-    try {
-      decoder.decode(bytes.subarray(start, end));
-    } catch {
-      return line;
-    }
-    line++;
-    start = end + 1;
-  }
-  return line;
 }

@@ -59,47 +59,94 @@ export async function runGate(
 ): Promise<GateReport> {
   const calibration = options.calibration ?? DEFAULT_CALIBRATION;
   const read = { calibration, chaos: options.chaos };
-  const violations: Diagnostic[] = [];
-  let parseWarnings: readonly Diagnostic[] = [];
-  let snapshot = null;
-  let snapshotJson: string | null = null;
-  let pointer: PointerSection | null = null;
+  const facts = await readBootPackFacts(bootpack, read);
+  const baseDir = dirname(bootpack);
+  const kb = await probeKb(facts.pointer, baseDir, options, read, facts.same);
+  const diag = command === "selftest" ? await diagnose(facts.pointer, kb, baseDir, options) : null;
+  return decideGate(
+    {
+      command,
+      bootpack,
+      violations: facts.violations,
+      parseWarnings: facts.warnings,
+      snapshot: facts.snapshot,
+      pointer: facts.pointer,
+      kb,
+      diag,
+    },
+    { strict: options.strict ?? false },
+  );
+}
 
-  let bytes: Uint8Array | null = null;
+type ReadContext = { calibration: Calibration; chaos: ChaosMode | undefined };
+
+/** A counted SNAPSHOT, by text (in memory) or by SHA256 (streamed), for reuse on the KB. */
+type SameText =
+  | { readonly json: string; readonly summary: KbSummary }
+  | { readonly sha256: string; readonly summary: KbSummary };
+
+interface BootPackFacts {
+  readonly violations: Diagnostic[];
+  readonly warnings: readonly Diagnostic[];
+  readonly snapshot: KbSummary | null;
+  readonly pointer: PointerSection | null;
+  readonly same: SameText | null;
+}
+
+/** True when a file is big enough for the streaming path (a stat failure says no). */
+async function isLarge(path: string, calibration: Calibration): Promise<boolean> {
+  try {
+    return (await Deno.stat(path)).size > calibration.stream_min_bytes;
+  } catch {
+    return false;
+  }
+}
+
+async function readBootPackFacts(bootpack: string, read: ReadContext): Promise<BootPackFacts> {
+  const empty = { warnings: [], snapshot: null, pointer: null, same: null };
+  if (await isLarge(bootpack, read.calibration)) {
+    const { readBootPackStreaming } = await import("./gate_stream.ts");
+    try {
+      const r = await readBootPackStreaming(bootpack, read);
+      return {
+        violations: [...r.violations],
+        warnings: r.warnings,
+        snapshot: r.snapshot,
+        pointer: r.pointer,
+        same: r.snapshot && r.snapshotSha256
+          ? { sha256: r.snapshotSha256, summary: r.snapshot }
+          : null,
+      };
+    } catch (error) {
+      return { ...empty, violations: [readProblem(error, "BOOTPACK_", null)] };
+    }
+  }
+  let bytes: Uint8Array;
   try {
     bytes = await readFileBytes(bootpack, read);
   } catch (error) {
-    violations.push(readProblem(error, "BOOTPACK_", null));
+    return { ...empty, violations: [readProblem(error, "BOOTPACK_", null)] };
   }
-  if (bytes) {
-    const decoded = decodeBootPack(bytes);
-    violations.push(...decoded.violations);
-    if (decoded.text !== null) {
-      const parsed = parseBootPack(decoded.text);
-      violations.push(...parsed.violations);
-      parseWarnings = parsed.warnings;
-      snapshot = parsed.snapshot?.kb ?? null;
-      snapshotJson = snapshot ? parsed.snapshot?.json ?? null : null;
-      pointer = parsed.pointer;
-    }
-  }
-
-  const baseDir = dirname(bootpack);
-  const same = snapshot && snapshotJson !== null ? { json: snapshotJson, summary: snapshot } : null;
-  const kb = await probeKb(pointer, baseDir, options, read, same);
-  const diag = command === "selftest" ? await diagnose(pointer, kb, baseDir, options) : null;
-  return decideGate(
-    { command, bootpack, violations, parseWarnings, snapshot, pointer, kb, diag },
-    { strict: options.strict ?? false },
-  );
+  const decoded = decodeBootPack(bytes);
+  if (decoded.text === null) return { ...empty, violations: [...decoded.violations] };
+  const parsed = parseBootPack(decoded.text);
+  const snapshot = parsed.snapshot?.kb ?? null;
+  const json = parsed.snapshot?.json ?? null;
+  return {
+    violations: [...decoded.violations, ...parsed.violations],
+    warnings: parsed.warnings,
+    snapshot,
+    pointer: parsed.pointer,
+    same: snapshot && json !== null ? { json, summary: snapshot } : null,
+  };
 }
 
 async function probeKb(
   pointer: PointerSection | null,
   baseDir: string,
   options: RunGateOptions,
-  read: { calibration: Calibration; chaos: ChaosMode | undefined },
-  snapshot: { json: string; summary: KbSummary } | null,
+  read: ReadContext,
+  same: SameText | null,
 ): Promise<KbFacts> {
   const none = { path: null, problem: null, sha256: null, summary: null };
   if (!pointer?.path) return { status: "absent", ...none };
@@ -116,20 +163,44 @@ async function probeKb(
     };
   }
   const path = resolved.path;
-  let bytes: Uint8Array;
-  try {
-    bytes = await readFileBytes(path, read);
-  } catch (error) {
-    const p = readProblem(error, "POINTER_", pointer.path.line);
+  const name = basename(path);
+  const unreachable = (error: unknown): KbFacts => {
+    const p = readProblem(error, "POINTER_", pointer.path!.line);
     return {
       status: "unreachable",
       ...none,
       path,
       problem: { ...p, code: "POINTER_UNREACHABLE", message: `${p.message} [${p.code}]` },
     };
+  };
+
+  if (await isLarge(path, read.calibration)) {
+    const { readKbStreaming } = await import("./gate_stream.ts");
+    let r;
+    try {
+      r = await readKbStreaming(path, read, same && "sha256" in same ? same : null);
+    } catch (error) {
+      return unreachable(error);
+    }
+    if (!r.counted.ok) {
+      return {
+        status: "invalid",
+        path,
+        sha256: r.sha256,
+        summary: null,
+        problem: { ...r.counted.diagnostic, file: name },
+      };
+    }
+    return { status: "ok", path, sha256: r.sha256, summary: r.counted.summary, problem: null };
+  }
+
+  let bytes: Uint8Array;
+  try {
+    bytes = await readFileBytes(path, read);
+  } catch (error) {
+    return unreachable(error);
   }
   const sha256 = await sha256Hex(bytes);
-  const name = basename(path);
   const text = decodeUtf8(bytes);
   if (text === null) {
     return {
@@ -141,8 +212,10 @@ async function probeKb(
     };
   }
   // An up-to-date SNAPSHOT is the KB's exact text: the same text parses to the same counts.
-  if (snapshot && text === snapshot.json) {
-    return { status: "ok", path, sha256, summary: snapshot.summary, problem: null };
+  if (
+    same && (("json" in same && text === same.json) || ("sha256" in same && sha256 === same.sha256))
+  ) {
+    return { status: "ok", path, sha256, summary: same.summary, problem: null };
   }
   const parsed = parseKb(text, { codePrefix: "KB_" });
   if (!parsed.ok) {

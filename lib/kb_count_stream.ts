@@ -16,10 +16,15 @@ export type KbCountResult =
   | { readonly ok: true; readonly summary: KbSummary }
   | { readonly ok: false; readonly diagnostic: Diagnostic };
 
-/** Counts a KB pushed as text chunks. */
+/** Counts a KB pushed as chunks of text or of UTF-8 bytes. */
 export interface KbStreamCounter {
   /** Feeds the next chunk of the KB's text. Never throws: a problem is kept for `finish`. */
   push(text: string): void;
+  /**
+   * Feeds the next chunk as UTF-8 bytes (valid UTF-8, checked by the caller); the chunk may be
+   * reused by the caller once this returns.
+   */
+  pushBytes(bytes: Uint8Array): void;
   /** Ends the input and gives the counts, or the first problem. */
   finish(): KbCountResult;
 }
@@ -130,47 +135,57 @@ export async function createKbStreamCounter(
     lastTokenOffset = info.offset;
   };
 
-  let current = "";
+  let current: Uint8Array = new Uint8Array(0);
   const encoder = new TextEncoder();
+  let scratch = new Uint8Array(1 << 16);
+  let tail = new Uint8Array(0); // last two bytes pushed, to see a BOM cut between chunks
 
   /** 0-based line, inside the chunk being written, of a parser error. */
   const errorLine = (error: unknown): number => {
     const m = /at position "?(\d+)"?/.exec(error instanceof Error ? error.message : "");
     const offset = m ? Number(m[1]) : lastTokenOffset;
     if (offset < 0) return countNewlines(current, current.length);
-    const at = offset - bytes;
-    let n = 0;
-    for (const b of encoder.encode(current).subarray(0, Math.max(0, at))) if (b === 10) n++;
-    return n;
+    return countNewlines(current, Math.max(0, offset - bytes));
+  };
+
+  const pushBytes = (chunk: Uint8Array): void => {
+    if (chunk.length === 0 || bomProblem) return;
+    const bom = findBom(tail, chunk);
+    if (bom !== -1) {
+      bomProblem = problem(
+        "BOM",
+        firstLine + lines + countNewlines(chunk, Math.max(0, bom)),
+        "Byte order mark U+FEFF in the JSON",
+      );
+      return;
+    }
+    tail = chunk.slice(Math.max(0, chunk.length - 2));
+    if (root === undefined) {
+      for (const b of chunk) {
+        if (b !== 0x20 && b !== 0x09 && b !== 0x0a && b !== 0x0d) {
+          root = String.fromCharCode(b);
+          break;
+        }
+      }
+    }
+    if (!jsonProblem) {
+      current = chunk;
+      try {
+        parser.write(chunk);
+      } catch (error) {
+        jsonProblem = problem("JSON_INVALID", firstLine + lines + errorLine(error), invalid(error));
+      }
+      bytes += chunk.length;
+    }
+    lines += countNewlines(chunk, chunk.length);
   };
 
   return {
+    pushBytes,
     push(text: string): void {
-      if (text === "" || bomProblem) return;
-      const bom = text.indexOf("\uFEFF");
-      if (bom !== -1) {
-        bomProblem = problem(
-          "BOM",
-          firstLine + lines + countNewlines(text, bom),
-          "Byte order mark U+FEFF in the JSON",
-        );
-        return;
-      }
-      root ??= text.trimStart()[0];
-      if (!jsonProblem) {
-        current = text;
-        try {
-          parser.write(text);
-        } catch (error) {
-          jsonProblem = problem(
-            "JSON_INVALID",
-            firstLine + lines + errorLine(error),
-            invalid(error),
-          );
-        }
-        bytes += encoder.encode(text).length;
-      }
-      lines += countNewlines(text, text.length);
+      if (scratch.length < text.length * 3) scratch = new Uint8Array(text.length * 3);
+      const { written } = encoder.encodeInto(text, scratch);
+      pushBytes(scratch.subarray(0, written));
     },
     finish(): KbCountResult {
       if (bomProblem) return { ok: false, diagnostic: bomProblem };
@@ -211,11 +226,29 @@ export async function createKbStreamCounter(
 
 function invalid(error: unknown): string {
   const message = error instanceof Error ? error.message : String(error);
-  return `Invalid JSON: ${message.replace(/ in state \w+$/, "")}`;
+  // Positions count bytes of the whole stream: the line is given instead.
+  return `Invalid JSON: ${
+    message.replace(/ in state \w+$/, "").replace(/ at position "?\d+"?/, "")
+  }`;
 }
 
-function countNewlines(text: string, end: number): number {
+function countNewlines(bytes: Uint8Array, end: number): number {
   let n = 0;
-  for (let i = text.indexOf("\n"); i !== -1 && i < end; i = text.indexOf("\n", i + 1)) n++;
+  for (let i = bytes.indexOf(10); i !== -1 && i < end; i = bytes.indexOf(10, i + 1)) n++;
   return n;
+}
+
+/** Offset in `chunk` of a UTF-8 BOM (EF BB BF), possibly begun in `tail`; -1 when none. */
+function findBom(tail: Uint8Array, chunk: Uint8Array): number {
+  for (let k = 1; k <= tail.length; k++) {
+    // The BOM starts k bytes before the chunk.
+    const joined = [...tail.subarray(tail.length - k), ...chunk.subarray(0, 3 - k)];
+    if (joined.length === 3 && joined[0] === 0xef && joined[1] === 0xbb && joined[2] === 0xbf) {
+      return 0;
+    }
+  }
+  for (let i = chunk.indexOf(0xef); i !== -1; i = chunk.indexOf(0xef, i + 1)) {
+    if (chunk[i + 1] === 0xbb && chunk[i + 2] === 0xbf) return i;
+  }
+  return -1;
 }

@@ -72,7 +72,8 @@ export function parseKb(text: string, options: ParseKbOptions = {}): KbParseResu
   if (bom !== -1) {
     return fail("BOM", firstLine + countNewlines(text, bom), "Byte order mark U+FEFF in the JSON");
   }
-  if (text.trim() === "") return fail("EMPTY", firstLine, "No JSON text");
+  // Blank as JSON sees it: other white space (U+00A0, U+2028...) is invalid JSON, not empty.
+  if (!/[^ \t\n\r]/.test(text)) return fail("EMPTY", firstLine, "No JSON text");
 
   let document: unknown;
   try {

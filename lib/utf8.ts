@@ -32,3 +32,32 @@ export function decodeUtf8(bytes: Uint8Array): string | null {
     return null;
   }
 }
+
+/**
+ * Finds the 1-based line (counting LF bytes) of the first byte sequence that is not UTF-8.
+ *
+ * @param bytes Bytes that failed to decode.
+ * @returns The line, or the line after the last when every line decodes alone (a sequence cut
+ * at the end).
+ * @example
+ * ```ts
+ * import { invalidUtf8Line } from "./utf8.ts";
+ * if (invalidUtf8Line(new Uint8Array([0x61, 0x0a, 0xff])) !== 2) throw new Error();
+ * ```
+ */
+export function invalidUtf8Line(bytes: Uint8Array): number {
+  let line = 1;
+  let start = 0;
+  while (start <= bytes.length) {
+    let end = bytes.indexOf(0x0a, start);
+    if (end === -1) end = bytes.length;
+    try {
+      strict.decode(bytes.subarray(start, end));
+    } catch {
+      return line;
+    }
+    line++;
+    start = end + 1;
+  }
+  return line;
+}

@@ -31,7 +31,7 @@ export const PERMISSIONS = [
   "--allow-read",
   "--allow-write",
   "--allow-run",
-  "--allow-env",
+  "--allow-env=SOURCE_DATE_EPOCH,BOOTPACK_CLI",
   "--allow-sys=osRelease,hostname",
   "--no-prompt",
 ] as const;

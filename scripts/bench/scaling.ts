@@ -58,6 +58,62 @@ export const suite: BenchSuite = {
       }),
     );
 
+    // Proofpack export against the number of files (256 KiB each).
+    const packPoints: { x: number; y: number }[] = [];
+    for (const n of [1, 10, 100]) {
+      const folder = `${ctx.dir}/files_${n}`;
+      await Deno.mkdir(folder);
+      const files: string[] = [];
+      const data = new Uint8Array(256 * 1024);
+      for (let i = 0; i < n; i++) {
+        crypto.getRandomValues(data.subarray(0, 65536));
+        const f = `${folder}/f${String(i).padStart(3, "0")}.bin`;
+        await Deno.writeFile(f, data);
+        files.push(f);
+      }
+      const out = `${ctx.dir}/pack_${n}`;
+      ctx.progress(`scaling: proofpack export of ${n} files`);
+      const t = await ctx.time({
+        label: `proofpack export ${n}`,
+        argv: [
+          ctx.deno,
+          "run",
+          "--no-prompt",
+          "--allow-read",
+          "--allow-write",
+          "--allow-sys=osRelease",
+          `${ctx.root}/cli.ts`,
+          "proofpack",
+          "export",
+          "--out",
+          out,
+          ...files,
+        ],
+        before: () => Deno.remove(out, { recursive: true }).catch(() => {}),
+      }, runs);
+      packPoints.push({ x: n, y: Math.max(0.1, t.median - base) });
+    }
+    const packExponent = Math.log10(packPoints[2]!.y / packPoints[1]!.y);
+    results.push({
+      id: "proofpack_export_scaling_exponent",
+      title: "proofpack export: growth exponent from 10 to 100 files of 256 KiB (1 = linear)",
+      kind: "figure",
+      value: packExponent,
+      unit: "",
+      goal: { max: 1.15 },
+      met: meets(packExponent, { max: 1.15 }),
+      note: packPoints.map((p) => `${p.x}: ${p.y.toFixed(1)} ms`).join(", ") +
+        ` (minus ${base.toFixed(1)} ms start-up)`,
+    });
+    ctx.chart(
+      "scaling_pack",
+      lineChartSvg([{ name: "proofpack export", points: packPoints }], {
+        title: "Proofpack export cost against the number of files (start-up subtracted)",
+        xLabel: "files (256 KiB each)",
+        yLabel: "ms",
+      }),
+    );
+
     const big = await writeBootPack(ctx.dir, 150_000, 170);
     const selftest = gate("selftest", big.bootpack);
     const hash: BenchCommand = { label: "sha256sum KB", argv: ["sha256sum", big.kb] };
