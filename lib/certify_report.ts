@@ -178,8 +178,8 @@ export const INVARIANTS: readonly Invariant[] = [
     id: "INV-READONLY-INPUT-01",
     name: "Certification never writes its inputs",
     statement:
-      "certify works on scratch copies: the user's BootPack and KB are byte-for-byte unchanged.",
-    modules: ["lib/certify.ts"],
+      "certify works on scratch copies, its commands may write only there: the user's BootPack and KB are byte-for-byte unchanged.",
+    modules: ["lib/certify.ts", "lib/_certify_gates.ts"],
     tests: ["tests/certify_test.ts"],
     checkedBy: ["INPUTS"],
   },
