@@ -6,7 +6,8 @@
  * @module
  */
 
-import { DEFAULT_CALIBRATION } from "../lib/calibration.ts";
+import { type Calibration, CalibrationError } from "../lib/calibration.ts";
+import type { ChaosMode } from "../lib/file_read.ts";
 import { runGate } from "../lib/gate.ts";
 import { formatGateText } from "../lib/gate_format.ts";
 import type { GateCommand } from "../lib/gate_verdict.ts";
@@ -15,7 +16,7 @@ import { exportProofpack } from "../lib/proofpack_export.ts";
 import { verifyProofpack } from "../lib/proofpack_verify.ts";
 import { rebuildBootPack } from "../lib/rebuild.ts";
 import { UsageError } from "./_args.ts";
-import { parseCommand } from "./_common.ts";
+import { calibrationOf, chaosOf, COMMON_HELP, parseCommand } from "./_common.ts";
 import { printError, writeStderr, writeStdout } from "./_output.ts";
 
 const HELP = `Usage: bootpack demo [--dir DIR] [--keep]
@@ -31,9 +32,9 @@ names \\\\DS-918\\kb\\BUG_KB.json.txt, and DIR/BUG_KB.json.txt), step by step:
 The example files themselves are never written.
 
 Options:
-  --dir DIR    Folder holding bootpack.txt and BUG_KB.json.txt (default: examples)
-  --keep       Keep the scratch folder and print its path
-  -h, --help   Show this help
+  --dir DIR            Folder holding bootpack.txt and BUG_KB.json.txt (default: examples)
+  --keep               Keep the scratch folder and print its path
+${COMMON_HELP}
 `;
 
 const NEW_ENTRY = JSON.stringify({
@@ -60,6 +61,8 @@ const NEW_ENTRY = JSON.stringify({
 export async function main(args: string[]): Promise<number> {
   let dir: string;
   let keep: boolean;
+  let calibration: Calibration;
+  let chaos: ChaosMode | undefined;
   try {
     const flags = parseCommand(args, { dir: { type: "string" }, keep: { type: "boolean" } });
     if (flags.values["help"]) {
@@ -71,10 +74,16 @@ export async function main(args: string[]): Promise<number> {
     }
     dir = (flags.values["dir"] as string | undefined) ?? "examples";
     keep = flags.values["keep"] === true;
+    chaos = chaosOf(flags);
+    calibration = await calibrationOf(flags);
   } catch (error) {
     if (error instanceof UsageError) {
       printError(`demo: ${error.message}`);
       return 2;
+    }
+    if (error instanceof CalibrationError) {
+      printError(error.message);
+      return 1;
     }
     throw error;
   }
@@ -91,19 +100,28 @@ export async function main(args: string[]): Promise<number> {
       );
       return 1;
     }
-    return await pipeline(scratch);
+    try {
+      return await pipeline(scratch, calibration, chaos);
+    } catch (error) {
+      // A step that refuses (under --chaos, say) stops the demo, failing closed.
+      printError(`demo: stopped: ${error instanceof Error ? error.message : String(error)}`);
+      return 1;
+    }
   } finally {
     if (keep) writeStderr(`\nScratch folder kept: ${scratch}\n`);
     else await Deno.remove(scratch, { recursive: true });
   }
 }
 
-async function pipeline(dir: string): Promise<number> {
+async function pipeline(
+  dir: string,
+  calibration: Calibration,
+  chaos: ChaosMode | undefined,
+): Promise<number> {
   const bootpack = `${dir}/bootpack.txt`;
   const kb = `${dir}/BUG_KB.json.txt`;
   const maps = [{ from: "\\\\DS-918\\kb", to: dir }];
   const map = `--map '\\\\DS-918\\kb=${dir}'`;
-  const calibration = DEFAULT_CALIBRATION;
   const failures: string[] = [];
 
   const gate = async (
@@ -112,7 +130,7 @@ async function pipeline(dir: string): Promise<number> {
     expectUpToDate: boolean,
   ): Promise<void> => {
     step(`bootpack ${command} ${bootpack} ${map}${strict ? " --strict" : ""}`);
-    const report = await runGate(command, bootpack, { maps, strict, calibration });
+    const report = await runGate(command, bootpack, { maps, strict, calibration, chaos });
     writeStdout(formatGateText(report));
     if (!report.verdict.pass) failures.push(`${command} blocked`);
     if (report.upToDate !== expectUpToDate) {
@@ -126,7 +144,7 @@ async function pipeline(dir: string): Promise<number> {
 
   step("2. A new entry is ingested into the KB");
   step(`echo '${NEW_ENTRY}' | bootpack ingest --kb ${kb} --entry -`);
-  const ingested = await ingestEntry(kb, NEW_ENTRY, { calibration });
+  const ingested = await ingestEntry(kb, NEW_ENTRY, { calibration, chaos });
   writeStdout(
     `ingested id=${ingested.id} entries=${ingested.entries} sha256=${ingested.sha256}\n`,
   );
@@ -136,7 +154,7 @@ async function pipeline(dir: string): Promise<number> {
 
   step("4. Rebuild the SNAPSHOT and POINTER from the KB");
   step(`bootpack rebuild ${bootpack} ${map}`);
-  const rebuilt = await rebuildBootPack(bootpack, { calibration, maps });
+  const rebuilt = await rebuildBootPack(bootpack, { calibration, maps, chaos });
   writeStdout(
     `rebuilt ${rebuilt.bootpack}: Entries=${rebuilt.entries} SHA256=${rebuilt.sha256}\n`,
   );
@@ -148,10 +166,20 @@ async function pipeline(dir: string): Promise<number> {
   step("6. Export the evidence as a proofpack, then verify it");
   const pack = `${dir}/proofpack`;
   step(`bootpack proofpack export --out ${pack} --bootpack ${bootpack} ${map}`);
-  const exported = await exportProofpack(pack, { bootpack, maps, calibration, createdAt: EPOCH });
+  const exported = await exportProofpack(pack, {
+    bootpack,
+    maps,
+    calibration,
+    chaos,
+    createdAt: EPOCH,
+  });
   writeStdout(`${exported.root}  ${pack}/SHA256SUMS.txt\n`);
   step(`bootpack proofpack verify ${pack} --root ${exported.root}`);
-  const verified = await verifyProofpack(pack, { expectedRoot: exported.root, calibration });
+  const verified = await verifyProofpack(pack, {
+    expectedRoot: exported.root,
+    calibration,
+    chaos,
+  });
   writeStdout(
     `${verified.ok ? "[PASS]" : "[FAIL]"} ${verified.matched}/${verified.listed} files match, ` +
       `${verified.missing.length} missing, ${verified.extra.length} extra, ` +

@@ -37,3 +37,12 @@ Deno.test("demo from a folder without the example says how to run it, exit 1", a
     /Cannot copy the example from "\/nonexistent": .*run it from the repository root or pass --dir/,
   );
 });
+
+Deno.test("demo under --chaos stops at the first refusal, exit 1, examples untouched", async () => {
+  const r = await runCli(["demo", "--chaos", "CORRUPT"], {
+    permissions: ["--allow-read", "--allow-write", "--allow-sys=osRelease"],
+  });
+  equal(r.code, 1);
+  match(r.stderr, /bootpack: error: demo: (stopped: .*not valid UTF-8|unexpected results: .*)/);
+  ok(!r.stderr.includes("internal error"));
+});
