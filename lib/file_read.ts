@@ -172,10 +172,8 @@ async function attemptRead(path: string, options: ReadFileOptions, _: number): P
   }
 }
 
-async function readOnce(path: string, chaos: ChaosMode | undefined): Promise<Uint8Array> {
-  if (chaos === "ERROR") {
-    throw new FileReadError("IO_ERROR", path, `Cannot read "${path}": input/output error (chaos)`);
-  }
+/** Opens a regular file for reading and gives its size (the size a complete read must reach). */
+async function openRegularFile(path: string): Promise<{ file: Deno.FsFile; size: number }> {
   let file: Deno.FsFile;
   try {
     file = await Deno.open(path, { read: true });
@@ -183,16 +181,23 @@ async function readOnce(path: string, chaos: ChaosMode | undefined): Promise<Uin
     throw classify(error, path);
   }
   try {
-    let size: number;
-    try {
-      const info = await file.stat();
-      if (!info.isFile) {
-        throw new FileReadError("NOT_A_FILE", path, `Cannot read "${path}": not a regular file`);
-      }
-      size = info.size;
-    } catch (error) {
-      throw classify(error, path);
+    const info = await file.stat();
+    if (!info.isFile) {
+      throw new FileReadError("NOT_A_FILE", path, `Cannot read "${path}": not a regular file`);
     }
+    return { file, size: info.size };
+  } catch (error) {
+    file.close();
+    throw classify(error, path);
+  }
+}
+
+async function readOnce(path: string, chaos: ChaosMode | undefined): Promise<Uint8Array> {
+  if (chaos === "ERROR") {
+    throw new FileReadError("IO_ERROR", path, `Cannot read "${path}": input/output error (chaos)`);
+  }
+  const { file, size } = await openRegularFile(path);
+  try {
     let data = await readAll(file, size, path);
     if (chaos === "PARTIAL") data = data.subarray(0, Math.floor(data.length / 2));
     if (chaos === "EMPTY") data = data.subarray(0, 0);
@@ -327,23 +332,8 @@ async function attemptStream<T>(
   if (chaos === "ERROR") {
     throw new FileReadError("IO_ERROR", path, `Cannot read "${path}": input/output error (chaos)`);
   }
-  let file: Deno.FsFile;
+  const { file, size } = await openRegularFile(path);
   try {
-    file = await Deno.open(path, { read: true });
-  } catch (error) {
-    throw classify(error, path);
-  }
-  try {
-    let size: number;
-    try {
-      const info = await file.stat();
-      if (!info.isFile) {
-        throw new FileReadError("NOT_A_FILE", path, `Cannot read "${path}": not a regular file`);
-      }
-      size = info.size;
-    } catch (error) {
-      throw classify(error, path);
-    }
     const chunkSize = Math.max(1, options.chunkSize ?? 1 << 20);
     const limit = chaos === "PARTIAL" ? Math.floor(size / 2) : chaos === "EMPTY" ? 0 : Infinity;
     const corruptAt = chaos === "CORRUPT" && size > 0 ? Math.floor(size / 2) : -1;

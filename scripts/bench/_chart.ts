@@ -80,8 +80,13 @@ export function lineChartSvg(series: readonly Series[], options: ChartOptions): 
   );
   const first = series[0]?.points[0];
   if (first) {
-    const xEnd = 10 ** x1;
-    const yEnd = first.y * (xEnd / first.x);
+    // Slope 1 through the first point, stopped at the plot's top or right edge.
+    let xEnd = 10 ** x1;
+    let yEnd = first.y * (xEnd / first.x);
+    if (yEnd > 10 ** y1) {
+      yEnd = 10 ** y1;
+      xEnd = first.x * (yEnd / first.y);
+    }
     out.push(
       `<line x1="${sx(first.x).toFixed(1)}" y1="${sy(first.y).toFixed(1)}" x2="${
         sx(xEnd).toFixed(1)
