@@ -17,7 +17,12 @@ import {
   type KbFacts,
 } from "./gate_verdict.ts";
 import { type KbSummary, parseKb } from "./kb_parse.ts";
-import { type PathMapping, resolvePointerPath, toLongPath } from "./pointer_path.ts";
+import {
+  isWindowsAbsolute,
+  type PathMapping,
+  resolvePointerPath,
+  toLongPath,
+} from "./pointer_path.ts";
 import { sha256Hex } from "./sha256.ts";
 import { decodeUtf8 } from "./utf8.ts";
 import { basename, dirname } from "./_path.ts";
@@ -34,6 +39,11 @@ export interface RunGateOptions {
   readonly calibration?: Calibration;
   /** Path flavour of this host. Default: from `Deno.build.os`. */
   readonly platform?: "windows" | "posix";
+  /**
+   * Folder that relative paths (the BootPack, the POINTER's, `--map` targets) are opened from;
+   * reports still show them as given. Default: the working directory.
+   */
+  readonly cwd?: string;
 }
 
 /**
@@ -58,7 +68,7 @@ export async function runGate(
   options: RunGateOptions = {},
 ): Promise<GateReport> {
   const calibration = options.calibration ?? DEFAULT_CALIBRATION;
-  const read = { calibration, chaos: options.chaos };
+  const read = { calibration, chaos: options.chaos, cwd: options.cwd };
   const facts = await readBootPackFacts(bootpack, read);
   const baseDir = dirname(bootpack);
   const kb = await probeKb(facts.pointer, baseDir, options, read, facts.same);
@@ -78,7 +88,17 @@ export async function runGate(
   );
 }
 
-type ReadContext = { calibration: Calibration; chaos: ChaosMode | undefined };
+type ReadContext = {
+  calibration: Calibration;
+  chaos: ChaosMode | undefined;
+  cwd: string | undefined;
+};
+
+/** The path to open for a path as given (relative ones from `cwd`). */
+function opened(path: string, cwd: string | undefined): string {
+  if (cwd === undefined || path.startsWith("/") || isWindowsAbsolute(path)) return path;
+  return `${cwd.replace(/[\\/]+$/, "")}/${path}`;
+}
 
 /** A counted SNAPSHOT, by text (in memory) or by SHA256 (streamed), for reuse on the KB. */
 type SameText =
@@ -94,9 +114,9 @@ interface BootPackFacts {
 }
 
 /** True when a file is big enough for the streaming path (a stat failure says no). */
-async function isLarge(path: string, calibration: Calibration): Promise<boolean> {
+async function isLarge(path: string, read: ReadContext): Promise<boolean> {
   try {
-    return (await Deno.stat(path)).size > calibration.stream_min_bytes;
+    return (await Deno.stat(opened(path, read.cwd))).size > read.calibration.stream_min_bytes;
   } catch {
     return false;
   }
@@ -104,10 +124,10 @@ async function isLarge(path: string, calibration: Calibration): Promise<boolean>
 
 async function readBootPackFacts(bootpack: string, read: ReadContext): Promise<BootPackFacts> {
   const empty = { warnings: [], snapshot: null, pointer: null, same: null };
-  if (await isLarge(bootpack, read.calibration)) {
+  if (await isLarge(bootpack, read)) {
     const { readBootPackStreaming } = await import("./gate_stream.ts");
     try {
-      const r = await readBootPackStreaming(bootpack, read);
+      const r = await readBootPackStreaming(opened(bootpack, read.cwd), read);
       return {
         violations: [...r.violations],
         warnings: r.warnings,
@@ -118,14 +138,14 @@ async function readBootPackFacts(bootpack: string, read: ReadContext): Promise<B
           : null,
       };
     } catch (error) {
-      return { ...empty, violations: [readProblem(error, "BOOTPACK_", null)] };
+      return { ...empty, violations: [readProblem(error, "BOOTPACK_", null, bootpack, read.cwd)] };
     }
   }
   let bytes: Uint8Array;
   try {
-    bytes = await readFileBytes(bootpack, read);
+    bytes = await readFileBytes(opened(bootpack, read.cwd), read);
   } catch (error) {
-    return { ...empty, violations: [readProblem(error, "BOOTPACK_", null)] };
+    return { ...empty, violations: [readProblem(error, "BOOTPACK_", null, bootpack, read.cwd)] };
   }
   const decoded = decodeBootPack(bytes);
   if (decoded.text === null) return { ...empty, violations: [...decoded.violations] };
@@ -165,7 +185,7 @@ async function probeKb(
   const path = resolved.path;
   const name = basename(path);
   const unreachable = (error: unknown): KbFacts => {
-    const p = readProblem(error, "POINTER_", pointer.path!.line);
+    const p = readProblem(error, "POINTER_", pointer.path!.line, path, read.cwd);
     return {
       status: "unreachable",
       ...none,
@@ -174,11 +194,15 @@ async function probeKb(
     };
   };
 
-  if (await isLarge(path, read.calibration)) {
+  if (await isLarge(path, read)) {
     const { readKbStreaming } = await import("./gate_stream.ts");
     let r;
     try {
-      r = await readKbStreaming(path, read, same && "sha256" in same ? same : null);
+      r = await readKbStreaming(
+        opened(path, read.cwd),
+        read,
+        same && "sha256" in same ? same : null,
+      );
     } catch (error) {
       return unreachable(error);
     }
@@ -196,7 +220,7 @@ async function probeKb(
 
   let bytes: Uint8Array;
   try {
-    bytes = await readFileBytes(path, read);
+    bytes = await readFileBytes(opened(path, read.cwd), read);
   } catch (error) {
     return unreachable(error);
   }
@@ -245,7 +269,7 @@ async function diagnose(
     const r = resolvePointerPath(p, { maps, baseDir, ...(platform ? { platform } : {}) });
     if (!r.ok) return false;
     try {
-      return (await Deno.stat(r.path)).isFile;
+      return (await Deno.stat(opened(r.path, options.cwd))).isFile;
     } catch {
       return false;
     }
@@ -263,9 +287,17 @@ async function diagnose(
   };
 }
 
-function readProblem(error: unknown, prefix: string, line: number | null): Diagnostic {
+function readProblem(
+  error: unknown,
+  prefix: string,
+  line: number | null,
+  path: string,
+  cwd: string | undefined,
+): Diagnostic {
   if (error instanceof FileReadError) {
-    return { code: prefix + error.code, line, message: error.message };
+    // Name the file as the user gave it, not as it was opened from `cwd`.
+    const message = error.message.replaceAll(`"${opened(path, cwd)}"`, `"${path}"`);
+    return { code: prefix + error.code, line, message };
   }
   const why = error instanceof Error ? error.message : String(error);
   return { code: prefix + "IO_ERROR", line, message: `Cannot read: ${why}` };

@@ -107,9 +107,9 @@ interface Source {
 /**
  * Exports a proofpack into `dir`, which must not exist or be an empty folder.
  *
- * The gates run in-process on the pack's own copies with the working directory set to the pack
- * (so that every path they print is pack-relative, as in a replay), and the previous working
- * directory is restored afterwards: do not run two exports at once in one process.
+ * The gates run in-process on the pack's own copies, opened from the pack's folder (`cwd`) so that
+ * every path they print is pack-relative, as in a replay; the process's working directory is not
+ * changed.
  *
  * @param dir The pack's folder.
  * @param options Evidence, time stamp, calibration, progress.
@@ -215,16 +215,17 @@ export async function exportProofpack(
     if (bootpackPath !== null) {
       for (const name of ["acceptance", "selftest"] as const) {
         const args = [name, bootpackPath, ...(map === null ? [] : ["--map", map])];
-        const text = await inFolder(tmp, async () =>
-          formatGateText(
-            await runGate(name, bootpackPath!, {
-              maps: map === null
-                ? []
-                : [{ from: map.slice(0, map.lastIndexOf("=")), to: "evidence" }],
-              calibration,
-              chaos: options.chaos,
-            }),
-          ));
+        // Run from the pack's folder, so that every path the gates print is pack-relative.
+        const text = formatGateText(
+          await runGate(name, bootpackPath!, {
+            maps: map === null
+              ? []
+              : [{ from: map.slice(0, map.lastIndexOf("=")), to: "evidence" }],
+            calibration,
+            chaos: options.chaos,
+            cwd: tmp,
+          }),
+        );
         const output = `gates/${name}.txt`;
         await put(output, text);
         const verdictLine = text.trimEnd().split("\n").at(-1) ?? "";
@@ -407,17 +408,6 @@ async function moveIntoPlace(tmp: string, outDir: string, dir: string): Promise<
     } catch {
       throw new ExportError(`Cannot export into "${dir}": ${(error as Error).message}`);
     }
-  }
-}
-
-/** Runs `fn` with the working directory set to `dir`, so recorded paths are pack-relative. */
-async function inFolder<T>(dir: string, fn: () => Promise<T>): Promise<T> {
-  const before = Deno.cwd();
-  Deno.chdir(dir);
-  try {
-    return await fn();
-  } finally {
-    Deno.chdir(before);
   }
 }
 

@@ -263,3 +263,17 @@ Deno.test("the gates run with read permission only (no write, net, env or run)",
   equal(r.code, 0);
   ok(r.stdout.includes("[PASS]"));
 });
+
+Deno.test("runGate() with cwd opens relative paths from it and reports them as given", async () => {
+  const { runGate } = await import("../lib/gate.ts");
+  const { ROOT } = await import("./_helpers.ts");
+  const maps = [{ from: "\\\\DS-918\\kb", to: "examples" }];
+  const r = await runGate("selftest", "examples/bootpack.txt", { maps, cwd: ROOT });
+  equal(r.verdict.pass, true);
+  equal(
+    r.verdict.text,
+    "KB examples/BUG_KB.json.txt accepted: 4 entries, 2 blocking; BootPack up to date",
+  );
+  const missing = await runGate("acceptance", "examples/nope.txt", { cwd: ROOT });
+  equal(missing.verdict.text, 'Cannot read "examples/nope.txt": no such file');
+});
