@@ -114,13 +114,25 @@ export function parseChaosMode(value: string): ChaosMode {
  * ```
  */
 export async function readFileBytes(path: string, options: ReadFileOptions): Promise<Uint8Array> {
+  return await withRetries(path, options, () => attemptRead(path, options));
+}
+
+/**
+ * Runs one read attempt after another: transient {@linkcode FileReadError}s are retried up to
+ * `retry_count` times with doubling backoff; the last one is rethrown with the attempts counted.
+ */
+async function withRetries<T>(
+  path: string,
+  options: ReadFileOptions,
+  attempt: () => Promise<T>,
+): Promise<T> {
   const cal = options.calibration;
   try {
-    return await retry((attempt) => attemptRead(path, options, attempt), {
+    return await retry(attempt, {
       retries: cal.retry_count,
       backoffMs: cal.retry_backoff_ms,
       isTransient: (e) => e instanceof FileReadError && e.transient,
-      onRetry: (attempt, e) => options.onRetry?.(attempt, e as FileReadError),
+      onRetry: (n, e) => options.onRetry?.(n, e as FileReadError),
     });
   } catch (error) {
     if (error instanceof RetryExhaustedError && error.cause instanceof FileReadError) {
@@ -136,7 +148,7 @@ export async function readFileBytes(path: string, options: ReadFileOptions): Pro
   }
 }
 
-async function attemptRead(path: string, options: ReadFileOptions, _: number): Promise<Uint8Array> {
+async function attemptRead(path: string, options: ReadFileOptions): Promise<Uint8Array> {
   const cal = options.calibration;
   const chaos = options.chaos;
   if (chaos === "LATENCY") await delay(cal.chaos_latency_ms);
@@ -299,26 +311,7 @@ export async function readFileStream<T>(
   options: ReadFileStreamOptions,
   consume: (chunks: AsyncIterable<Uint8Array>) => Promise<T>,
 ): Promise<T> {
-  const cal = options.calibration;
-  try {
-    return await retry(() => attemptStream(path, options, consume), {
-      retries: cal.retry_count,
-      backoffMs: cal.retry_backoff_ms,
-      isTransient: (e) => e instanceof FileReadError && e.transient,
-      onRetry: (attempt, e) => options.onRetry?.(attempt, e as FileReadError),
-    });
-  } catch (error) {
-    if (error instanceof RetryExhaustedError && error.cause instanceof FileReadError) {
-      const last = error.cause;
-      throw new FileReadError(
-        last.code,
-        path,
-        `${last.message} (${error.attempts} attempts)`,
-        error.attempts,
-      );
-    }
-    throw error;
-  }
+  return await withRetries(path, options, () => attemptStream(path, options, consume));
 }
 
 async function attemptStream<T>(
