@@ -8,10 +8,10 @@
 import { CalibrationError } from "../lib/calibration.ts";
 import { certify, CertifyError, type CertifyResult } from "../lib/certify.ts";
 import { certificationVerdict, INVARIANTS } from "../lib/certify_report.ts";
-import { parsePathMapping, type PathMapping } from "../lib/pointer_path.ts";
+import type { PathMapping } from "../lib/pointer_path.ts";
 import denoJson from "../deno.json" with { type: "json" };
 import { UsageError } from "./_args.ts";
-import { calibrationOf, parseCommand } from "./_common.ts";
+import { calibrationOf, mapsOf, parseCommand } from "./_common.ts";
 import { printError, printInfo, writeStderr, writeStdout } from "./_output.ts";
 
 const USAGE =
@@ -90,13 +90,7 @@ export async function main(args: string[]): Promise<number> {
     const value = flags.values["bootpack"];
     if (typeof value !== "string") throw new UsageError("Missing --bootpack FILE");
     bootpack = value;
-    maps = ((flags.values["map"] as string[] | undefined) ?? []).map((m) => {
-      try {
-        return parsePathMapping(m);
-      } catch (error) {
-        throw new UsageError((error as Error).message);
-      }
-    });
+    maps = mapsOf(flags);
   } catch (error) {
     if (error instanceof UsageError) {
       printError(`certify: ${error.message}`);
