@@ -34,6 +34,8 @@ export interface SnapshotSection {
   readonly closeFenceLine: number | null;
   /** The exact text between the fences (terminators included), or `null`. */
   readonly json: string | null;
+  /** Offset of `json` in the parsed text (UTF-16 code units), or `null`. */
+  readonly jsonOffset: number | null;
   /** Counts of the SNAPSHOT's KB when its JSON is valid, else `null`. */
   readonly kb: KbSummary | null;
 }
@@ -220,6 +222,7 @@ export function parseBootPack(text: string): BootPack {
       openFenceLine: s.openFenceLine,
       closeFenceLine: s.closeFenceLine,
       json,
+      jsonOffset: json === null ? null : s.jsonStart,
       kb,
     };
   }

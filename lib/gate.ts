@@ -100,10 +100,16 @@ function opened(path: string, cwd: string | undefined): string {
   return `${cwd.replace(/[\\/]+$/, "")}/${path}`;
 }
 
-/** A counted SNAPSHOT, by text (in memory) or by SHA256 (streamed), for reuse on the KB. */
-type SameText =
-  | { readonly json: string; readonly summary: KbSummary }
-  | { readonly sha256: string; readonly summary: KbSummary };
+/**
+ * A counted SNAPSHOT, for reuse on the KB when the KB is the same text: known by its text (in
+ * memory) and, when it is cheap, by the SHA256 of its bytes (streamed, or an ASCII BootPack in
+ * memory, whose digest runs while the KB is read).
+ */
+interface SameText {
+  readonly summary: KbSummary;
+  readonly json?: string;
+  readonly sha256?: string | Promise<string>;
+}
 
 interface BootPackFacts {
   readonly violations: Diagnostic[];
@@ -152,12 +158,23 @@ async function readBootPackFacts(bootpack: string, read: ReadContext): Promise<B
   const parsed = parseBootPack(decoded.text);
   const snapshot = parsed.snapshot?.kb ?? null;
   const json = parsed.snapshot?.json ?? null;
+  const offset = parsed.snapshot?.jsonOffset ?? null;
+  let same: SameText | null = null;
+  if (snapshot && json !== null) {
+    same = { json, summary: snapshot };
+    // ASCII only (one byte per character): the SNAPSHOT's bytes are at the same offsets, so
+    // their digest can run now, and a KB with the same digest need not be decoded or compared.
+    if (offset !== null && decoded.text.length === bytes.length) {
+      const digest = sha256Hex(bytes.subarray(offset, offset + json.length)).catch(() => "");
+      same = { ...same, sha256: digest };
+    }
+  }
   return {
     violations: [...decoded.violations, ...parsed.violations],
     warnings: parsed.warnings,
     snapshot,
     pointer: parsed.pointer,
-    same: snapshot && json !== null ? { json, summary: snapshot } : null,
+    same,
   };
 }
 
@@ -198,10 +215,11 @@ async function probeKb(
     const { readKbStreaming } = await import("./gate_stream.ts");
     let r;
     try {
+      const sha256 = same?.sha256 === undefined ? null : await same.sha256;
       r = await readKbStreaming(
         opened(path, read.cwd),
         read,
-        same && "sha256" in same ? same : null,
+        same && sha256 ? { sha256, summary: same.summary } : null,
       );
     } catch (error) {
       return unreachable(error);
@@ -225,6 +243,10 @@ async function probeKb(
     return unreachable(error);
   }
   const sha256 = await sha256Hex(bytes);
+  // The same bytes as the SNAPSHOT: the same text, so the same counts.
+  if (same?.sha256 !== undefined && (await same.sha256) === sha256) {
+    return { status: "ok", path, sha256, summary: same.summary, problem: null };
+  }
   const text = decodeUtf8(bytes);
   if (text === null) {
     return {
@@ -236,9 +258,7 @@ async function probeKb(
     };
   }
   // An up-to-date SNAPSHOT is the KB's exact text: the same text parses to the same counts.
-  if (
-    same && (("json" in same && text === same.json) || ("sha256" in same && sha256 === same.sha256))
-  ) {
+  if (same?.json !== undefined && text === same.json) {
     return { status: "ok", path, sha256, summary: same.summary, problem: null };
   }
   const parsed = parseKb(text, { codePrefix: "KB_" });

@@ -277,3 +277,25 @@ Deno.test("runGate() with cwd opens relative paths from it and reports them as g
   const missing = await runGate("acceptance", "examples/nope.txt", { cwd: ROOT });
   equal(missing.verdict.text, 'Cannot read "examples/nope.txt": no such file');
 });
+
+Deno.test("runGate() on an ASCII BootPack reuses the SNAPSHOT's counts only for the same KB bytes", async () => {
+  const { runGate } = await import("../lib/gate.ts");
+  const { writeBootPack } = await import("../scripts/bench/_fixtures.ts");
+  await withTempDir(async (dir) => {
+    const g = await writeBootPack(dir, 30);
+    const fresh = await runGate("acceptance", g.bootpack);
+    equal(fresh.upToDate, true);
+    equal(fresh.summary.json_entries, 30);
+    // Same length, other bytes: one entry's blocking flag flipped, so the digest differs.
+    const kb = await Deno.readTextFile(g.kb);
+    await Deno.writeTextFile(g.kb, kb.replace('"blocking": true', '"blocking": fals'));
+    const broken = await runGate("acceptance", g.bootpack);
+    equal(broken.summary.json_entries, null);
+    match(broken.warnings.map((w) => w.code).join(","), /KB_JSON_INVALID/);
+    await Deno.writeTextFile(g.kb, kb.replace('"blocking": true', '"blocking":false'));
+    const stale = await runGate("selftest", g.bootpack);
+    equal(stale.summary.entries, 30);
+    equal(stale.summary.blocking, 9);
+    equal(stale.summary.ptr_sha_match, false);
+  });
+});
