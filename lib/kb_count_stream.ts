@@ -18,6 +18,7 @@
 
 import type { Diagnostic } from "./diagnostic.ts";
 import { isPlainObject, type KbSummary, type ParseKbOptions } from "./kb_parse.ts";
+import { jsonErrorLine, shortJsonMessage } from "./_json_error.ts";
 
 /** Result of {@linkcode KbStreamCounter.finish}. */
 export type KbCountResult =
@@ -389,14 +390,10 @@ class Counter implements KbStreamCounter {
       value = JSON.parse(text);
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
-      const at = /\(line (\d+) column \d+\)/.exec(message);
-      const line = this.#valueLine + (at?.[1] ? Number(at[1]) - 1 : 0);
+      // Line and column in V8's message count from the entry's start: give the file's line only.
       this.#fail(
-        line,
-        message.replace(/ in JSON at position \d+/, "").replace(
-          /, (\.\.\.)?".*"(\.\.\.)? is not valid JSON$/s,
-          "",
-        ),
+        this.#valueLine + jsonErrorLine(text, message),
+        shortJsonMessage(message).replace(/ \(line \d+ column \d+\)$/, ""),
       );
       return;
     }
