@@ -213,6 +213,26 @@ export function renderManifest(manifest: Manifest): string {
   ) + "\n";
 }
 
+/** Records a problem of a pack file: `unsafe` for a path refused as unsafe. */
+type PackFileComplaint = (message: string, path?: string | null, unsafe?: boolean) => void;
+
+/** Parses one of the pack's JSON files, with the problem list its checks add to. */
+function readPackJson(
+  file: string,
+  text: string,
+): { problems: PackFileProblem[]; bad: PackFileComplaint; data: unknown } {
+  const problems: PackFileProblem[] = [];
+  const bad: PackFileComplaint = (message, path = null, unsafe = false) => {
+    problems.push({ file, line: null, path, code: unsafe ? "UNSAFE_PATH" : "INVALID", message });
+  };
+  try {
+    return { problems, bad, data: JSON.parse(text) };
+  } catch (error) {
+    bad(`is not valid JSON: ${(error as Error).message}`);
+    return { problems, bad, data: undefined };
+  }
+}
+
 /**
  * Parses `MANIFEST.json` and checks its shape and paths.
  *
@@ -225,22 +245,8 @@ export function renderManifest(manifest: Manifest): string {
  * ```
  */
 export function parseManifest(text: string): PackParse<Manifest> {
-  const problems: PackFileProblem[] = [];
-  const bad = (message: string, path: string | null = null, unsafe = false) =>
-    problems.push({
-      file: MANIFEST_FILE,
-      line: null,
-      path,
-      code: unsafe ? "UNSAFE_PATH" : "INVALID",
-      message,
-    });
-  let data: unknown;
-  try {
-    data = JSON.parse(text);
-  } catch (error) {
-    bad(`is not valid JSON: ${(error as Error).message}`);
-    return { ok: false, problems };
-  }
+  const { problems, bad, data } = readPackJson(MANIFEST_FILE, text);
+  if (problems.length > 0) return { ok: false, problems };
   if (!isRecord(data)) {
     bad("is not a JSON object");
     return { ok: false, problems };
@@ -362,22 +368,8 @@ export function renderGateCommands(gates: readonly GateRecord[]): string {
  * ```
  */
 export function parseGateCommands(text: string): PackParse<GateCommands> {
-  const problems: PackFileProblem[] = [];
-  const bad = (message: string, path: string | null = null, unsafe = false) =>
-    problems.push({
-      file: COMMANDS_FILE,
-      line: null,
-      path,
-      code: unsafe ? "UNSAFE_PATH" : "INVALID",
-      message,
-    });
-  let data: unknown;
-  try {
-    data = JSON.parse(text);
-  } catch (error) {
-    bad(`is not valid JSON: ${(error as Error).message}`);
-    return { ok: false, problems };
-  }
+  const { problems, bad, data } = readPackJson(COMMANDS_FILE, text);
+  if (problems.length > 0) return { ok: false, problems };
   if (!isRecord(data) || data["format"] !== PACK_FORMAT || !Array.isArray(data["gates"])) {
     bad(`is not { format: "${PACK_FORMAT}", gates: [...] }`);
     return { ok: false, problems };
