@@ -25,6 +25,7 @@ import {
   copyTree,
   makeWorkspace,
   normalizeOutput,
+  proofpackExportArgs,
   type ScratchSource,
   treeDiff,
   treeDigest,
@@ -318,16 +319,7 @@ export async function gateG2(ctx: Context): Promise<GateRun> {
     ["selftest", ["selftest", ws.bootpack, "--map", ws.map]],
     ["ingest", ["ingest", "--kb", ws.kb, "--entry", entry]],
     ["rebuild", ["rebuild", ws.bootpack, "--kb", ws.kb]],
-    ["proofpack_export", [
-      "proofpack",
-      "export",
-      "--out",
-      pack,
-      "--bootpack",
-      ws.bootpack,
-      "--kb",
-      ws.kb,
-    ]],
+    ["proofpack_export", proofpackExportArgs(ws, pack)],
     ["proofpack_verify", ["proofpack", "verify", pack]],
   ];
   const records: (ProcessRecord & { operation: string })[] = [];
@@ -508,16 +500,7 @@ export async function gateG5(ctx: Context): Promise<GateRun> {
   const pack = `${ctx.scratch}/g5_pack`;
   const records: ProcessRecord[] = [];
   const criteria: GateCriterion[] = [];
-  const exportArgs = [
-    "proofpack",
-    "export",
-    "--out",
-    pack,
-    "--bootpack",
-    ws.bootpack,
-    "--kb",
-    ws.kb,
-  ];
+  const exportArgs = proofpackExportArgs(ws, pack);
   const exported = await ctx.run(exportArgs);
   records.push(record(exportArgs, exported, ws));
   const digest = exported.stdout.match(/\b[0-9A-Fa-f]{64}\b/)?.[0] ?? null;

@@ -21,6 +21,7 @@ import {
   copyTree,
   makeWorkspace,
   normalizeOutput,
+  proofpackExportArgs,
   type ScratchSource,
   treeDiff,
   treeDigest,
@@ -330,16 +331,7 @@ export function chaosCommands(calibration: Calibration): ChaosCommand[] {
         if (pack === null) {
           pack = (async (): Promise<string> => {
             const master = `${ws.dir}.pack`;
-            const r = await run([
-              "proofpack",
-              "export",
-              "--out",
-              master,
-              "--bootpack",
-              ws.bootpack,
-              "--kb",
-              ws.kb,
-            ]);
+            const r = await run(proofpackExportArgs(ws, master));
             if (r.code !== 0) {
               throw new Error(
                 `Cannot prepare "proofpack verify": export exited ${r.code}: ${lastLine(r.stderr)}`,

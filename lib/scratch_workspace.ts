@@ -37,6 +37,23 @@ export interface Workspace {
 }
 
 /**
+ * The CLI arguments that export a workspace's BootPack and KB as a proofpack.
+ *
+ * @param ws The workspace.
+ * @param out The pack's folder.
+ * @returns Arguments for the CLI, the command first.
+ * @example
+ * ```ts
+ * import { proofpackExportArgs } from "./scratch_workspace.ts";
+ * const args = proofpackExportArgs({ dir: "/s", bootpack: "/s/b.txt", kb: "/s/kb/k.json", map: "" }, "/s/p");
+ * if (args.join(" ") !== "proofpack export --out /s/p --bootpack /s/b.txt --kb /s/kb/k.json") throw new Error();
+ * ```
+ */
+export function proofpackExportArgs(ws: Workspace, out: string): string[] {
+  return ["proofpack", "export", "--out", out, "--bootpack", ws.bootpack, "--kb", ws.kb];
+}
+
+/**
  * Creates `<root>/<name>/` holding a copy of the BootPack and, under `kb/`, of its KB.
  *
  * @param root The scratch root.
