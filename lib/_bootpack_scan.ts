@@ -60,6 +60,8 @@ export interface ScanResult {
     readonly path: ScannedField<string> | null;
     readonly sha256: ScannedField<string> | null;
     readonly entries: ScannedField<number> | null;
+    /** 1-based line of each key's first occurrence, its value valid or not. */
+    readonly keyLines: Readonly<Partial<Record<"path" | "sha256" | "entries", number>>>;
   } | null;
   /** Violations found by the scanner, missing sections included (not the JSON's own). */
   readonly violations: Diagnostic[];
@@ -176,6 +178,7 @@ export class BootPackScanner {
         path: this.#path,
         sha256: this.#sha,
         entries: this.#entries,
+        keyLines: Object.fromEntries(this.#seen),
       },
       violations: this.#violations,
       warnings: this.#warnings,

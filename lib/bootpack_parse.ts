@@ -62,6 +62,11 @@ export interface PointerSection {
   readonly sha256: PointerField<string> | null;
   /** `Entries`. */
   readonly entries: PointerField<number> | null;
+  /**
+   * 1-based line of each key's first occurrence, also when its value is invalid (a writer
+   * rewrites that line).
+   */
+  readonly keyLines: Readonly<Partial<Record<"path" | "sha256" | "entries", number>>>;
 }
 
 /** A parsed BootPack: what was found, and every violation and warning. */

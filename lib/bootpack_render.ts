@@ -9,7 +9,6 @@
  */
 
 import {
-  type BootPack,
   joinLines,
   type Line,
   parseBootPack,
@@ -57,7 +56,6 @@ const REPAIRED = new Set([
 /** Repaired only when the caller gives a path to write (`RenderKb.path`). */
 const REPAIRED_WITH_PATH = new Set(["POINTER_PATH_MISSING", "POINTER_PATH_EMPTY"]);
 
-const POINTER_LINE = /^\s*([A-Za-z0-9_.-]+)\s*[=:]\s*(.*?)\s*$/;
 const FENCE = "```";
 
 /**
@@ -133,17 +131,18 @@ export function renderBootPack(text: string, kb: RenderKb): RenderResult {
   if (bp.pointer) {
     const pathValue = bp.pointer.path?.raw ?? kb.path;
     if (pathValue === null) return refuse("POINTER_PATH_MISSING", bp.pointer.headerLine);
-    const found = findKeyLines(bp, bp.pointer.headerLine - 1, bp.pointer.endLine - 1);
+    const found = bp.pointer.keyLines;
     const canonical = keyLines({ path: pathValue });
     const missing: Line[] = [];
     let last = bp.pointer.headerLine - 1;
     (["path", "sha256", "entries"] as const).forEach((key, k) => {
-      const index = found.get(key);
+      const line = found[key];
       const want = canonical[k]!;
-      if (index === undefined) {
+      if (line === undefined) {
         missing.push(want);
         return;
       }
+      const index = line - 1;
       last = Math.max(last, index);
       // Same-size replacement, in place: no index moves, and an insertion after it sees it.
       const old = lines[index]!;
@@ -209,19 +208,6 @@ function insertAfter(lines: readonly Line[], at: number, added: Line[], eol: str
     end: at + 1,
     lines: [{ ...anchor, eol }, ...added.slice(0, -1), { ...tail, eol: "" }],
   };
-}
-
-/** 0-based indexes of the first `Path`, `SHA256`, `Entries` lines of the POINTER. */
-function findKeyLines(bp: BootPack, header: number, end: number): Map<string, number> {
-  const found = new Map<string, number>();
-  for (let i = header + 1; i < end; i++) {
-    const m = POINTER_LINE.exec(bp.lines[i]!.text);
-    const key = m?.[1]?.toLowerCase();
-    if ((key === "path" || key === "sha256" || key === "entries") && !found.has(key)) {
-      found.set(key, i);
-    }
-  }
-  return found;
 }
 
 /** The KB text as lines ending with `eol` (a final line without terminator gets one). */
