@@ -230,9 +230,9 @@ export class BootPackScanner {
     if (end > p && r.charCodeAt(end - 1) === 13) end--;
     const text = r.slice(p, end);
     const line = this.#line;
-    if (!this.#header(text, line, p)) {
+    if (!this.#header(text, line)) {
       if (this.#inPointer) this.#pointerLine(text, line);
-      else if (this.#snap === "await") this.#awaitLine(text, line, p, next);
+      else if (this.#snap === "await") this.#awaitLine(text, line, next);
       else if (r.charCodeAt(p) === BACKTICK && text.startsWith(FENCE)) this.#fence(text, line, p);
       else if (this.#snap === "json") this.#feed(r, p, next);
     }
@@ -241,7 +241,7 @@ export class BootPackScanner {
   }
 
   /** Handles a header line; `false` when the line is not one. */
-  #header(text: string, line: number, p: number): boolean {
+  #header(text: string, line: number): boolean {
     if (text.charCodeAt(0) !== 0x5b) return false;
     const m = HEADER.exec(text);
     if (!m) return false;
@@ -251,7 +251,6 @@ export class BootPackScanner {
     this.#endSection(line);
     this.#current = { name, line };
     this.#headerFence = "before";
-    void p;
     if (name === SNAPSHOT_HEADER) {
       if (this.#firstSnapshot === null) {
         this.#firstSnapshot = line;
@@ -329,7 +328,7 @@ export class BootPackScanner {
   }
 
   /** A line between `[BUG_KB_JSON]` and its opening fence. */
-  #awaitLine(text: string, line: number, p: number, next: number): void {
+  #awaitLine(text: string, line: number, next: number): void {
     if (text.trim() === "") return;
     if (text.startsWith(FENCE)) {
       this.#headerFence = "open";
@@ -337,7 +336,6 @@ export class BootPackScanner {
       this.#open = line;
       this.#snap = "json";
       this.#jsonStart = this.#base + next;
-      void p;
       return;
     }
     this.#violations.push({

@@ -205,7 +205,7 @@ class Counter implements KbStreamCounter {
           return this.#open("obj", i);
         }
         this.#root = "scalar";
-        this.#startValue("root", i);
+        this.#startValue("root");
         return i;
       case "end":
         this.#fail(
@@ -218,7 +218,7 @@ class Counter implements KbStreamCounter {
         const close = 0x5d;
         if (this.#expect === "value") {
           if (c === close && this.#first) return this.#close(i);
-          this.#startValue("entry", i);
+          this.#startValue("entry");
           return i;
         }
         if (c === 0x2c) {
@@ -243,7 +243,7 @@ class Counter implements KbStreamCounter {
             );
             return i + 1;
           }
-          this.#startValue("key", i);
+          this.#startValue("key");
           return i;
         }
         if (this.#expect === "colon") {
@@ -259,7 +259,7 @@ class Counter implements KbStreamCounter {
             // The entries array: its elements are counted one by one, never held together.
             return this.#open("ent", i);
           }
-          this.#startValue("member", i);
+          this.#startValue("member");
           return i;
         }
         if (c === 0x2c) {
@@ -309,7 +309,7 @@ class Counter implements KbStreamCounter {
     return i + 1;
   }
 
-  #startValue(kind: "entry" | "key" | "member" | "root", _: number): void {
+  #startValue(kind: "entry" | "key" | "member" | "root"): void {
     this.#valueKind = kind;
     this.#value = [];
     this.#valueLine = this.#line;
