@@ -5,9 +5,9 @@
  * @module
  */
 
-import { type Calibration, DEFAULT_CALIBRATION, loadCalibration } from "../lib/calibration.ts";
-import { type ChaosMode, parseChaosMode } from "../lib/file_read.ts";
-import { parsePathMapping, type PathMapping } from "../lib/pointer_path.ts";
+import { type Calibration, DEFAULT_CALIBRATION, loadCalibration } from "../lib/core/calibration.ts";
+import { type ChaosMode, parseChaosMode } from "../lib/io/file_read.ts";
+import { parsePathMapping, type PathMapping } from "../lib/bootpack/pointer_path.ts";
 import { type OptionSpec, type ParsedFlags, parseFlags, UsageError } from "./_args.ts";
 
 /** Flags that every command accepts. */
@@ -72,7 +72,7 @@ export function chaosOf(flags: ParsedFlags): ChaosMode | undefined {
  *
  * @param flags Parsed flags.
  * @returns The calibration.
- * @throws {import("../lib/calibration.ts").CalibrationError} When the file is unusable.
+ * @throws {import("../lib/core/calibration.ts").CalibrationError} When the file is unusable.
  * @example
  * ```ts
  * import { calibrationOf } from "./_common.ts";

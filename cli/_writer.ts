@@ -5,11 +5,11 @@
  * @module
  */
 
-import { CalibrationError } from "../lib/calibration.ts";
-import { FileReadError } from "../lib/file_read.ts";
-import { LockTimeoutError } from "../lib/file_lock.ts";
-import { RetryExhaustedError } from "../lib/retry.ts";
-import { WriterError } from "../lib/writer.ts";
+import { CalibrationError } from "../lib/core/calibration.ts";
+import { FileReadError } from "../lib/io/file_read.ts";
+import { LockTimeoutError } from "../lib/io/file_lock.ts";
+import { RetryExhaustedError } from "../lib/core/retry.ts";
+import { WriterError } from "../lib/writers/writer.ts";
 import { printError } from "./_output.ts";
 
 /**
@@ -24,7 +24,7 @@ import { printError } from "./_output.ts";
  * @example
  * ```ts
  * import { writerFailure } from "./_writer.ts";
- * import { WriterError } from "../lib/writer.ts";
+ * import { WriterError } from "../lib/writers/writer.ts";
  * if (writerFailure("ingest", new WriterError("ENTRY_EMPTY", "No JSON text")) !== 1) {
  *   throw new Error();
  * }

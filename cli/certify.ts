@@ -5,10 +5,10 @@
  * @module
  */
 
-import { CalibrationError } from "../lib/calibration.ts";
-import { certify, CertifyError, type CertifyResult } from "../lib/certify.ts";
-import { certificationVerdict, INVARIANTS } from "../lib/certify_report.ts";
-import type { PathMapping } from "../lib/pointer_path.ts";
+import { CalibrationError } from "../lib/core/calibration.ts";
+import { certify, CertifyError, type CertifyResult } from "../lib/certify/certify.ts";
+import { certificationVerdict, INVARIANTS } from "../lib/certify/report.ts";
+import type { PathMapping } from "../lib/bootpack/pointer_path.ts";
 import denoJson from "../deno.json" with { type: "json" };
 import { UsageError } from "./_args.ts";
 import { calibrationOf, mapsOf, parseCommand } from "./_common.ts";

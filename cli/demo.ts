@@ -6,15 +6,15 @@
  * @module
  */
 
-import { type Calibration, CalibrationError } from "../lib/calibration.ts";
-import type { ChaosMode } from "../lib/file_read.ts";
-import { runGate } from "../lib/gate.ts";
-import { formatGateText } from "../lib/gate_format.ts";
-import type { GateCommand } from "../lib/gate_verdict.ts";
-import { ingestEntry } from "../lib/ingest.ts";
-import { exportProofpack } from "../lib/proofpack_export.ts";
-import { verifyProofpack } from "../lib/proofpack_verify.ts";
-import { rebuildBootPack } from "../lib/rebuild.ts";
+import { type Calibration, CalibrationError } from "../lib/core/calibration.ts";
+import type { ChaosMode } from "../lib/io/file_read.ts";
+import { runGate } from "../lib/gates/gate.ts";
+import { formatGateText } from "../lib/gates/format.ts";
+import type { GateCommand } from "../lib/gates/verdict.ts";
+import { ingestEntry } from "../lib/writers/ingest.ts";
+import { exportProofpack } from "../lib/proofpack/export.ts";
+import { verifyProofpack } from "../lib/proofpack/verify.ts";
+import { rebuildBootPack } from "../lib/writers/rebuild.ts";
 import { UsageError } from "./_args.ts";
 import { calibrationOf, chaosOf, COMMON_HELP, parseCommand } from "./_common.ts";
 import { printError, writeStderr, writeStdout } from "./_output.ts";

@@ -4,11 +4,11 @@
  * @module
  */
 
-import { CalibrationError } from "../lib/calibration.ts";
-import { runGate } from "../lib/gate.ts";
-import { formatGateText, gateReportJson } from "../lib/gate_format.ts";
-import type { GateCommand } from "../lib/gate_verdict.ts";
-import type { PathMapping } from "../lib/pointer_path.ts";
+import { CalibrationError } from "../lib/core/calibration.ts";
+import { runGate } from "../lib/gates/gate.ts";
+import { formatGateText, gateReportJson } from "../lib/gates/format.ts";
+import type { GateCommand } from "../lib/gates/verdict.ts";
+import type { PathMapping } from "../lib/bootpack/pointer_path.ts";
 import { UsageError } from "./_args.ts";
 import {
   calibrationOf,

@@ -4,9 +4,9 @@
  * @module
  */
 
-import { readFileBytes } from "../lib/file_read.ts";
-import { ingestEntry } from "../lib/ingest.ts";
-import { WriterError } from "../lib/writer.ts";
+import { readFileBytes } from "../lib/io/file_read.ts";
+import { ingestEntry } from "../lib/writers/ingest.ts";
+import { WriterError } from "../lib/writers/writer.ts";
 import { UsageError } from "./_args.ts";
 import { calibrationOf, chaosOf, COMMON_HELP, parseCommand } from "./_common.ts";
 import { printError, printInfo, writeStderr, writeStdout } from "./_output.ts";

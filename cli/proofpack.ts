@@ -5,12 +5,12 @@
  */
 
 import denoJson from "../deno.json" with { type: "json" };
-import { CalibrationError } from "../lib/calibration.ts";
-import { FileReadError } from "../lib/file_read.ts";
-import { ExportError, exportProofpack, type PackProgress } from "../lib/proofpack_export.ts";
-import { SUMS_FILE } from "../lib/proofpack_manifest.ts";
-import { replayProofpack, type ReplayReport } from "../lib/proofpack_replay.ts";
-import { verifyProofpack, type VerifyReport } from "../lib/proofpack_verify.ts";
+import { CalibrationError } from "../lib/core/calibration.ts";
+import { FileReadError } from "../lib/io/file_read.ts";
+import { ExportError, exportProofpack, type PackProgress } from "../lib/proofpack/export.ts";
+import { SUMS_FILE } from "../lib/proofpack/manifest.ts";
+import { replayProofpack, type ReplayReport } from "../lib/proofpack/replay.ts";
+import { verifyProofpack, type VerifyReport } from "../lib/proofpack/verify.ts";
 import { type ParsedFlags, UsageError } from "./_args.ts";
 import {
   calibrationOf,

@@ -5,8 +5,8 @@
  * @module
  */
 
-import type { PathMapping } from "../lib/pointer_path.ts";
-import { rebuildBootPack } from "../lib/rebuild.ts";
+import type { PathMapping } from "../lib/bootpack/pointer_path.ts";
+import { rebuildBootPack } from "../lib/writers/rebuild.ts";
 import { UsageError } from "./_args.ts";
 import {
   calibrationOf,

@@ -13,9 +13,9 @@
  * @module
  */
 
-import { isTempFileName } from "../lib/atomic_write.ts";
-import { type Calibration, DEFAULT_CALIBRATION, loadCalibration } from "../lib/calibration.ts";
-import { parseKb } from "../lib/kb_parse.ts";
+import { isTempFileName } from "../lib/io/atomic_write.ts";
+import { type Calibration, DEFAULT_CALIBRATION, loadCalibration } from "../lib/core/calibration.ts";
+import { parseKb } from "../lib/bootpack/kb_parse.ts";
 import { UsageError } from "../cli/_args.ts";
 import { parseCommand } from "../cli/_common.ts";
 import { printError, printInfo, writeStdout } from "../cli/_output.ts";

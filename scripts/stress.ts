@@ -7,8 +7,8 @@
  * @module
  */
 
-import { CalibrationError } from "../lib/calibration.ts";
-import { runStress, type StressResult } from "../lib/stress.ts";
+import { CalibrationError } from "../lib/core/calibration.ts";
+import { runStress, type StressResult } from "../lib/certify/stress.ts";
 import { parseFlags, UsageError } from "../cli/_args.ts";
 import { calibrationOf } from "../cli/_common.ts";
 import { printError, printInfo, writeStdout } from "../cli/_output.ts";

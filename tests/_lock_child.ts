@@ -11,7 +11,7 @@
  * @module
  */
 
-import { acquireFileLock } from "../lib/file_lock.ts";
+import { acquireFileLock } from "../lib/io/file_lock.ts";
 
 const say = (text: string): void => {
   Deno.stdout.writeSync(new TextEncoder().encode(text + "\n"));

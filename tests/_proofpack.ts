@@ -5,7 +5,7 @@
  * @module
  */
 
-import { exportProofpack, type ExportResult } from "../lib/proofpack_export.ts";
+import { exportProofpack, type ExportResult } from "../lib/proofpack/export.ts";
 import { CLI, type CliResult, copyExample, exampleMap, ROOT, runCli } from "./_helpers.ts";
 
 /** Permissions of the `proofpack` task (deno.json). */

@@ -16,10 +16,10 @@
  * @module
  */
 
-import { DEFAULT_CALIBRATION } from "../lib/calibration.ts";
-import { ingestEntry } from "../lib/ingest.ts";
-import { rebuildBootPack } from "../lib/rebuild.ts";
-import type { WriterOptions, WriterStep } from "../lib/writer.ts";
+import { DEFAULT_CALIBRATION } from "../lib/core/calibration.ts";
+import { ingestEntry } from "../lib/writers/ingest.ts";
+import { rebuildBootPack } from "../lib/writers/rebuild.ts";
+import type { WriterOptions, WriterStep } from "../lib/writers/writer.ts";
 
 const [command, a, b, ...rest] = Deno.args;
 const flag = (name: string): string | undefined => {

@@ -5,7 +5,7 @@
  * @module
  */
 
-import { isTempFileName } from "../lib/atomic_write.ts";
+import { isTempFileName } from "../lib/io/atomic_write.ts";
 import { ROOT } from "./_helpers.ts";
 
 /** A running child process whose stdout is read line by line. */

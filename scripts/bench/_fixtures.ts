@@ -5,7 +5,7 @@
  * @module
  */
 
-import { sha256Hex } from "../../lib/sha256.ts";
+import { sha256Hex } from "../../lib/core/sha256.ts";
 import type { BenchCommand, BenchContext } from "./_harness.ts";
 
 /** Paths of a generated BootPack and its KB. */

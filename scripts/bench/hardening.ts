@@ -5,7 +5,7 @@
  * @module
  */
 
-import { DEFAULT_CALIBRATION } from "../../lib/calibration.ts";
+import { DEFAULT_CALIBRATION } from "../../lib/core/calibration.ts";
 import type { BenchCommand, BenchResult, BenchSuite } from "./_harness.ts";
 
 /** The hardening suite. */

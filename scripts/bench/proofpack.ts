@@ -7,8 +7,8 @@
  * @module
  */
 
-import { DEFAULT_CALIBRATION } from "../../lib/calibration.ts";
-import { hashFile } from "../../lib/hash_stream.ts";
+import { DEFAULT_CALIBRATION } from "../../lib/core/calibration.ts";
+import { hashFile } from "../../lib/io/hash_stream.ts";
 import { type BenchCommand, type BenchResult, type BenchSuite, median } from "./_harness.ts";
 
 const FILES = 64;

@@ -5,8 +5,8 @@
  * @module
  */
 
-import { DEFAULT_CALIBRATION } from "../../lib/calibration.ts";
-import { ingestEntry } from "../../lib/ingest.ts";
+import { DEFAULT_CALIBRATION } from "../../lib/core/calibration.ts";
+import { ingestEntry } from "../../lib/writers/ingest.ts";
 import type { BenchCommand, BenchResult, BenchSuite } from "./_harness.ts";
 
 const N = 100;

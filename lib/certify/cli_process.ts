@@ -1,0 +1,223 @@
+/**
+ * Runs this program's own CLI as a separate process, the one place that knows how: from source,
+ * `deno run --no-prompt <exact permissions> <repo>/cli.ts …` (the repository found from the main
+ * module); from a compiled binary (`bootpack`, whose permissions are built in), the binary itself. Used by the stress and certification gates,
+ * which must measure and judge commands as a user runs them.
+ *
+ * @module
+ */
+
+import denoJson from "../../deno.json" with { type: "json" };
+
+/**
+ * The permissions each command's `deno task` grants, read from `deno.json` (built into the
+ * program, like the calibration), so that a command run as a process gets exactly what its task
+ * gets: the one definition of "exact permissions".
+ */
+export const COMMAND_PERMISSIONS: Readonly<Record<string, readonly string[]>> = Object.fromEntries(
+  Object.entries(denoJson.tasks as Record<string, { command: string }>)
+    .filter(([, task]) => /\bcli\.ts\s+\w/.test(task.command))
+    .map(([name, task]) => [
+      name,
+      task.command.split(/\s+/).filter((w) => /^--(allow|deny)-/.test(w)),
+    ]),
+);
+
+/**
+ * Narrows write permission to the given folders: `--allow-write` becomes
+ * `--allow-write=DIR,...`; other flags are kept.
+ *
+ * @param permissions Permission flags, e.g. from {@linkcode COMMAND_PERMISSIONS}.
+ * @param writable Folders the process may write.
+ * @returns The narrowed flags.
+ * @example
+ * ```ts
+ * import { narrowWrite } from "./cli_process.ts";
+ * const p = narrowWrite(["--allow-read", "--allow-write"], ["/tmp/s"]);
+ * if (p[1] !== "--allow-write=/tmp/s") throw new Error(p.join(" "));
+ * ```
+ */
+export function narrowWrite(
+  permissions: readonly string[],
+  writable: readonly string[],
+): string[] {
+  return permissions.map((
+    p,
+  ) => (p === "--allow-write" ? `--allow-write=${writable.join(",")}` : p));
+}
+
+/** A program and its arguments. */
+export interface CliInvocation {
+  /** The executable. */
+  readonly command: string;
+  /** Its arguments. */
+  readonly args: readonly string[];
+  /** `source` when run with `deno run cli.ts`, `binary` when the compiled program runs itself. */
+  readonly mode: "source" | "binary";
+}
+
+/** Options of {@linkcode cliInvocation}. */
+export interface CliInvocationOptions {
+  /** Deno permission flags when run from source. Default: the command's {@linkcode COMMAND_PERMISSIONS}. */
+  readonly permissions?: readonly string[];
+  /** The running executable. Default `Deno.execPath()`. */
+  readonly execPath?: string;
+  /** `cli.ts` when run from source. Default: the main module when it is `cli.ts`, else this source tree's. */
+  readonly cliPath?: string;
+}
+
+/**
+ * Tells how to run the CLI with `args` as a separate process.
+ *
+ * @param args CLI arguments, the command first (e.g. `["acceptance", "b.txt"]`).
+ * @param options Permissions and executable.
+ * @returns The program and its arguments.
+ * @throws {TypeError} When `args` is empty or names a command with no known permissions and none
+ * are given.
+ * @example
+ * ```ts
+ * import { cliInvocation } from "./cli_process.ts";
+ * const inv = cliInvocation(["acceptance", "b.txt"], { execPath: "/usr/bin/deno" });
+ * if (inv.mode !== "source" || inv.args[3] !== "--allow-read") throw new Error();
+ * const bin = cliInvocation(["acceptance", "b.txt"], { execPath: "/opt/bootpack" });
+ * if (bin.command !== "/opt/bootpack" || bin.args[0] !== "acceptance") throw new Error();
+ * ```
+ */
+export function cliInvocation(
+  args: readonly string[],
+  options: CliInvocationOptions = {},
+): CliInvocation {
+  const name = args[0];
+  if (name === undefined) throw new TypeError('Cannot run the CLI "": no command given');
+  const exec = options.execPath ?? Deno.execPath();
+  const base = exec.slice(Math.max(exec.lastIndexOf("/"), exec.lastIndexOf("\\")) + 1)
+    .toLowerCase();
+  if (base !== "deno" && base !== "deno.exe") {
+    return { command: exec, args: [...args], mode: "binary" };
+  }
+  const permissions = options.permissions ?? COMMAND_PERMISSIONS[name];
+  if (permissions === undefined) {
+    throw new TypeError(`Cannot run the CLI "${name}": no permissions known for this command`);
+  }
+  return {
+    command: exec,
+    args: [
+      "run",
+      "--no-prompt",
+      "--quiet",
+      ...permissions,
+      options.cliPath ?? sourceCliPath(),
+      ...args,
+    ],
+    mode: "source",
+  };
+}
+
+/**
+ * Where `cli.ts` is when running from source: the main module itself when it is `cli.ts`, else the
+ * `cli.ts` of the source tree this module belongs to (a script under `scripts/`, a test under
+ * `tests/`). A compiled binary never gets here: it runs itself.
+ */
+function sourceCliPath(): string {
+  const main = Deno.mainModule;
+  const url = main.endsWith("/cli.ts") ? new URL(main) : new URL("../../cli.ts", import.meta.url);
+  if (url.protocol !== "file:") {
+    throw new TypeError(`Cannot locate the CLI "${url.href}": not a local file`);
+  }
+  return decodeURIComponent(url.pathname).replace(/^\/([A-Za-z]:\/)/, "$1");
+}
+
+/** What a CLI process did. */
+export interface CliProcessResult {
+  /** Exit code (`-1` when it was killed for exceeding `timeoutMs` or on `signal`). */
+  readonly code: number;
+  /** stdout, decoded. */
+  readonly stdout: string;
+  /** stderr, decoded. */
+  readonly stderr: string;
+  /** Wall-clock time from spawn to exit, in ms. */
+  readonly ms: number;
+  /** It ran past `timeoutMs`, or `signal` aborted, and it was killed. */
+  readonly timedOut: boolean;
+}
+
+/** Options of {@linkcode runCliProcess}. */
+export interface RunCliProcessOptions extends CliInvocationOptions {
+  /** Working directory. Default: the current one. */
+  readonly cwd?: string;
+  /** Bytes on stdin. Default: none (stdin closed). */
+  readonly stdin?: Uint8Array;
+  /** Kill the process after this many ms. Default: no limit. */
+  readonly timeoutMs?: number;
+  /** Kill the process when this signal aborts (it then counts as killed, code `-1`). */
+  readonly signal?: AbortSignal | undefined;
+}
+
+/**
+ * Runs the CLI as a separate process (with `NO_COLOR=1`, so that output is plain) and waits for
+ * it, measuring its wall-clock time.
+ *
+ * @param args CLI arguments, the command first.
+ * @param options Permissions, working directory, stdin, time limit.
+ * @returns Exit code, output and time.
+ * @throws {TypeError} As {@linkcode cliInvocation}.
+ * @throws {Deno.errors.NotCapable} When running processes is not permitted.
+ * @example
+ * ```ts ignore
+ * import { runCliProcess } from "./cli_process.ts";
+ * const r = await runCliProcess(["acceptance", "examples/bootpack.txt"]);
+ * if (r.code !== 0) throw new Error(r.stdout);
+ * ```
+ */
+export async function runCliProcess(
+  args: readonly string[],
+  options: RunCliProcessOptions = {},
+): Promise<CliProcessResult> {
+  const inv = cliInvocation(args, options);
+  const command = new Deno.Command(inv.command, {
+    args: [...inv.args],
+    ...(options.cwd === undefined ? {} : { cwd: options.cwd }),
+    stdin: options.stdin === undefined ? "null" : "piped",
+    stdout: "piped",
+    stderr: "piped",
+    env: { NO_COLOR: "1" },
+  });
+  const start = performance.now();
+  const child = command.spawn();
+  let timedOut = false;
+  const kill = (): void => {
+    timedOut = true;
+    try {
+      child.kill("SIGKILL");
+    } catch {
+      // Already gone.
+    }
+  };
+  const timer = options.timeoutMs === undefined ? undefined : setTimeout(kill, options.timeoutMs);
+  if (options.signal?.aborted) kill();
+  options.signal?.addEventListener("abort", kill);
+  try {
+    if (options.stdin !== undefined) {
+      const writer = child.stdin.getWriter();
+      try {
+        await writer.write(options.stdin);
+        await writer.close();
+      } catch {
+        // The process exited without reading its input; its exit code tells the rest.
+      }
+    }
+    const out = await child.output();
+    const ms = performance.now() - start;
+    const dec = new TextDecoder();
+    return {
+      code: timedOut ? -1 : out.code,
+      stdout: dec.decode(out.stdout),
+      stderr: dec.decode(out.stderr),
+      ms,
+      timedOut,
+    };
+  } finally {
+    clearTimeout(timer);
+    options.signal?.removeEventListener("abort", kill);
+  }
+}

@@ -1,0 +1,333 @@
+/**
+ * The read-only gates `acceptance` and `selftest` (SPEC §3): read the BootPack and the KB its
+ * POINTER names through the I/O seam, gather the facts, decide. Never writes.
+ *
+ * @module
+ */
+
+import { decodeBootPack, parseBootPack, type PointerSection } from "../bootpack/parse.ts";
+import { type Calibration, DEFAULT_CALIBRATION } from "../core/calibration.ts";
+import type { Diagnostic } from "../core/diagnostic.ts";
+import { type ChaosMode, FileReadError, readFileBytes } from "../io/file_read.ts";
+import {
+  decideGate,
+  type GateCommand,
+  type GateDiag,
+  type GateReport,
+  type KbFacts,
+} from "./verdict.ts";
+import { type KbSummary, parseKb } from "../bootpack/kb_parse.ts";
+import {
+  isWindowsAbsolute,
+  type PathMapping,
+  resolvePointerPath,
+  toLongPath,
+} from "../bootpack/pointer_path.ts";
+import { sha256Hex } from "../core/sha256.ts";
+import { decodeUtf8 } from "../core/utf8.ts";
+import { basename, dirname } from "../core/path.ts";
+
+/** Options of {@linkcode runGate}. */
+export interface RunGateOptions {
+  /** Turn warnings (stale, unreachable pointer) into blocks. Default `false`. */
+  readonly strict?: boolean;
+  /** `--map FROM=TO` rules for the POINTER's Path. Default none. */
+  readonly maps?: readonly PathMapping[];
+  /** Chaos fault to inject into every file read. Default none. */
+  readonly chaos?: ChaosMode | undefined;
+  /** Thresholds (retries, timeouts). Default: the built-in calibration. */
+  readonly calibration?: Calibration;
+  /** Path flavour of this host. Default: from `Deno.build.os`. */
+  readonly platform?: "windows" | "posix";
+  /**
+   * Folder that relative paths (the BootPack, the POINTER's, `--map` targets) are opened from;
+   * reports still show them as given. Default: the working directory.
+   */
+  readonly cwd?: string;
+}
+
+/**
+ * Runs `acceptance` (entries from the SNAPSHOT) or `selftest` (entries from the external KB, plus
+ * diagnostics) on a BootPack. Any problem reading or parsing becomes a block in the report: this
+ * function does not throw for bad input.
+ *
+ * @param command `acceptance` or `selftest`.
+ * @param bootpack Path of the BootPack.
+ * @param options Strictness, path mappings, chaos, calibration.
+ * @returns The gate's report.
+ * @example
+ * ```ts
+ * import { runGate } from "./gate.ts";
+ * const report = await runGate("acceptance", "examples/bootpack.txt");
+ * if (!report.verdict.pass) throw new Error(report.verdict.text);
+ * ```
+ */
+export async function runGate(
+  command: GateCommand,
+  bootpack: string,
+  options: RunGateOptions = {},
+): Promise<GateReport> {
+  const calibration = options.calibration ?? DEFAULT_CALIBRATION;
+  const read = { calibration, chaos: options.chaos, cwd: options.cwd };
+  const facts = await readBootPackFacts(bootpack, read);
+  const baseDir = dirname(bootpack);
+  const kb = await probeKb(facts.pointer, baseDir, options, read, facts.same);
+  const diag = command === "selftest" ? await diagnose(facts.pointer, kb, baseDir, options) : null;
+  return decideGate(
+    {
+      command,
+      bootpack,
+      violations: facts.violations,
+      parseWarnings: facts.warnings,
+      snapshot: facts.snapshot,
+      pointer: facts.pointer,
+      kb,
+      diag,
+    },
+    { strict: options.strict ?? false },
+  );
+}
+
+type ReadContext = {
+  calibration: Calibration;
+  chaos: ChaosMode | undefined;
+  cwd: string | undefined;
+};
+
+/** The path to open for a path as given (relative ones from `cwd`). */
+function opened(path: string, cwd: string | undefined): string {
+  if (cwd === undefined || path.startsWith("/") || isWindowsAbsolute(path)) return path;
+  return `${cwd.replace(/[\\/]+$/, "")}/${path}`;
+}
+
+/**
+ * A counted SNAPSHOT, for reuse on the KB when the KB is the same text: known by its text (in
+ * memory) and, when it is cheap, by the SHA256 of its bytes (streamed, or an ASCII BootPack in
+ * memory, whose digest runs while the KB is read).
+ */
+interface SameText {
+  readonly summary: KbSummary;
+  readonly json?: string;
+  readonly sha256?: string | Promise<string>;
+}
+
+interface BootPackFacts {
+  readonly violations: Diagnostic[];
+  readonly warnings: readonly Diagnostic[];
+  readonly snapshot: KbSummary | null;
+  readonly pointer: PointerSection | null;
+  readonly same: SameText | null;
+}
+
+/** True when a file is big enough for the streaming path (a stat failure says no). */
+async function isLarge(path: string, read: ReadContext): Promise<boolean> {
+  try {
+    return (await Deno.stat(opened(path, read.cwd))).size > read.calibration.stream_min_bytes;
+  } catch {
+    return false;
+  }
+}
+
+async function readBootPackFacts(bootpack: string, read: ReadContext): Promise<BootPackFacts> {
+  const empty = { warnings: [], snapshot: null, pointer: null, same: null };
+  if (await isLarge(bootpack, read)) {
+    const { readBootPackStreaming } = await import("./gate_stream.ts");
+    try {
+      const r = await readBootPackStreaming(opened(bootpack, read.cwd), read);
+      return {
+        violations: [...r.violations],
+        warnings: r.warnings,
+        snapshot: r.snapshot,
+        pointer: r.pointer,
+        same: r.snapshot && r.snapshotSha256
+          ? { sha256: r.snapshotSha256, summary: r.snapshot }
+          : null,
+      };
+    } catch (error) {
+      return { ...empty, violations: [readProblem(error, "BOOTPACK_", null, bootpack, read.cwd)] };
+    }
+  }
+  let bytes: Uint8Array;
+  try {
+    bytes = await readFileBytes(opened(bootpack, read.cwd), read);
+  } catch (error) {
+    return { ...empty, violations: [readProblem(error, "BOOTPACK_", null, bootpack, read.cwd)] };
+  }
+  const decoded = decodeBootPack(bytes);
+  if (decoded.text === null) return { ...empty, violations: [...decoded.violations] };
+  const parsed = parseBootPack(decoded.text);
+  const snapshot = parsed.snapshot?.kb ?? null;
+  const json = parsed.snapshot?.json ?? null;
+  const offset = parsed.snapshot?.jsonOffset ?? null;
+  let same: SameText | null = null;
+  if (snapshot && json !== null) {
+    same = { json, summary: snapshot };
+    // ASCII only (one byte per character): the SNAPSHOT's bytes are at the same offsets, so
+    // their digest can run now, and a KB with the same digest need not be decoded or compared.
+    if (offset !== null && decoded.text.length === bytes.length) {
+      const digest = sha256Hex(bytes.subarray(offset, offset + json.length)).catch(() => "");
+      same = { ...same, sha256: digest };
+    }
+  }
+  return {
+    violations: [...decoded.violations, ...parsed.violations],
+    warnings: parsed.warnings,
+    snapshot,
+    pointer: parsed.pointer,
+    same,
+  };
+}
+
+async function probeKb(
+  pointer: PointerSection | null,
+  baseDir: string,
+  options: RunGateOptions,
+  read: ReadContext,
+  same: SameText | null,
+): Promise<KbFacts> {
+  const none = { path: null, problem: null, sha256: null, summary: null };
+  if (!pointer?.path) return { status: "absent", ...none };
+  const resolved = resolvePointerPath(pointer.path.value, {
+    maps: options.maps ?? [],
+    baseDir,
+    ...(options.platform ? { platform: options.platform } : {}),
+  });
+  if (!resolved.ok) {
+    return {
+      status: "unmapped",
+      ...none,
+      problem: { code: "POINTER_UNMAPPED", line: pointer.path.line, message: resolved.reason },
+    };
+  }
+  const path = resolved.path;
+  const name = basename(path);
+  const unreachable = (error: unknown): KbFacts => {
+    const p = readProblem(error, "POINTER_", pointer.path!.line, path, read.cwd);
+    return {
+      status: "unreachable",
+      ...none,
+      path,
+      problem: { ...p, code: "POINTER_UNREACHABLE", message: `${p.message} [${p.code}]` },
+    };
+  };
+
+  if (await isLarge(path, read)) {
+    const { readKbStreaming } = await import("./gate_stream.ts");
+    let r;
+    try {
+      const sha256 = same?.sha256 === undefined ? null : await same.sha256;
+      r = await readKbStreaming(
+        opened(path, read.cwd),
+        read,
+        same && sha256 ? { sha256, summary: same.summary } : null,
+      );
+    } catch (error) {
+      return unreachable(error);
+    }
+    if (!r.counted.ok) {
+      return {
+        status: "invalid",
+        path,
+        sha256: r.sha256,
+        summary: null,
+        problem: { ...r.counted.diagnostic, file: name },
+      };
+    }
+    return { status: "ok", path, sha256: r.sha256, summary: r.counted.summary, problem: null };
+  }
+
+  let bytes: Uint8Array;
+  try {
+    bytes = await readFileBytes(opened(path, read.cwd), read);
+  } catch (error) {
+    return unreachable(error);
+  }
+  const sha256 = await sha256Hex(bytes);
+  // The same bytes as the SNAPSHOT: the same text, so the same counts.
+  if (same?.sha256 !== undefined && (await same.sha256) === sha256) {
+    return { status: "ok", path, sha256, summary: same.summary, problem: null };
+  }
+  const text = decodeUtf8(bytes);
+  if (text === null) {
+    return {
+      status: "invalid",
+      path,
+      sha256,
+      summary: null,
+      problem: { code: "KB_INVALID_UTF8", line: null, file: name, message: "Not valid UTF-8" },
+    };
+  }
+  // An up-to-date SNAPSHOT is the KB's exact text: the same text parses to the same counts.
+  if (same?.json !== undefined && text === same.json) {
+    return { status: "ok", path, sha256, summary: same.summary, problem: null };
+  }
+  const parsed = parseKb(text, { codePrefix: "KB_" });
+  if (!parsed.ok) {
+    return {
+      status: "invalid",
+      path,
+      sha256,
+      summary: null,
+      problem: { ...parsed.diagnostic, file: name },
+    };
+  }
+  return { status: "ok", path, sha256, summary: parsed.kb.summary, problem: null };
+}
+
+async function diagnose(
+  pointer: PointerSection | null,
+  kb: KbFacts,
+  baseDir: string,
+  options: RunGateOptions,
+): Promise<GateDiag> {
+  const raw = pointer?.path?.raw ?? null;
+  const dequoted = pointer?.path?.value ?? null;
+  const maps = options.maps ?? [];
+  const platform = options.platform;
+  const test = async (p: string | null): Promise<boolean> => {
+    if (p === null) return false;
+    const r = resolvePointerPath(p, { maps, baseDir, ...(platform ? { platform } : {}) });
+    if (!r.ok) return false;
+    try {
+      return (await Deno.stat(opened(r.path, options.cwd))).isFile;
+    } catch {
+      return false;
+    }
+  };
+  return {
+    First3: raw === null ? null : escapeInvisible(raw.slice(0, 3)),
+    PathLength: raw === null ? null : raw.length,
+    "TestPath.Raw": await test(raw),
+    "TestPath.Dequoted": await test(dequoted),
+    "TestPath.Long": await test(dequoted === null ? null : toLongPath(dequoted) ?? dequoted),
+    OpenReadOK: kb.sha256 !== null,
+    KbSha: kb.sha256,
+    PtrSha: pointer?.sha256?.value ?? null,
+    PtrEntriesNote: pointer?.entries?.value ?? null,
+  };
+}
+
+function readProblem(
+  error: unknown,
+  prefix: string,
+  line: number | null,
+  path: string,
+  cwd: string | undefined,
+): Diagnostic {
+  if (error instanceof FileReadError) {
+    // Name the file as the user gave it, not as it was opened from `cwd`.
+    const message = error.message.replaceAll(`"${opened(path, cwd)}"`, `"${path}"`);
+    return { code: prefix + error.code, line, message };
+  }
+  const why = error instanceof Error ? error.message : String(error);
+  return { code: prefix + "IO_ERROR", line, message: `Cannot read: ${why}` };
+}
+
+/** Escapes characters that would be invisible or ambiguous in a `diag:` line. */
+function escapeInvisible(s: string): string {
+  return s.replace(
+    // deno-lint-ignore no-control-regex
+    /[\u0000-\u001f\u007f-\u009f\u00a0\u00ad\u200b-\u200f\u2028\u2029\ufeff|]/g,
+    (c) => "\\u" + c.charCodeAt(0).toString(16).toUpperCase().padStart(4, "0"),
+  );
+}

@@ -1,0 +1,419 @@
+/**
+ * `proofpack export` (SPEC §6): copies the evidence into a new self-contained folder, records the
+ * read-only gates' output on the pack's own copies, and writes `MANIFEST.json`, `SHA256SUMS.txt`,
+ * `toolchain.json`, `replay.sh`, `verify.ps1` and an unsigned in-toto Statement. The pack is built
+ * in a temporary sibling folder and renamed into place, so a failed export leaves nothing behind.
+ * The same inputs give byte-identical files (time stamp from `createdAt`).
+ *
+ * @module
+ */
+
+import { basename, dirname } from "../core/path.ts";
+import { decodeBootPack, parseBootPack } from "../bootpack/parse.ts";
+import { type Calibration, DEFAULT_CALIBRATION } from "../core/calibration.ts";
+import { type ChaosMode, readFileBytes } from "../io/file_read.ts";
+import { runGate } from "../gates/gate.ts";
+import { formatGateText } from "../gates/format.ts";
+import { copyFileHashed, type FileDigest, mapPool } from "../io/hash_stream.ts";
+import { comparePackPaths, findPackPathClash, packPathProblem } from "./pack_path.ts";
+import { fromLongPath, type PathMapping, resolvePointerPath } from "../bootpack/pointer_path.ts";
+import {
+  COMMANDS_FILE,
+  type GateRecord,
+  MANIFEST_FILE,
+  PACK_FORMAT,
+  type PackEntry,
+  renderGateCommands,
+  renderManifest,
+  renderSha256Sums,
+  renderStatement,
+  REPLAY_FILE,
+  STATEMENT_FILE,
+  SUMS_FILE,
+  TOOLCHAIN_FILE,
+  VERIFY_FILE,
+} from "./manifest.ts";
+import { encodeVerifyPs1, renderReplaySh } from "./scripts.ts";
+import { sha256Hex } from "../core/sha256.ts";
+
+/** Progress of an export or a verify, for a progress line. */
+export interface PackProgress {
+  /** What is being done: `copy` (export) or `hash` (verify). */
+  readonly phase: "copy" | "hash";
+  /** Files done. */
+  readonly files: number;
+  /** Files in all. */
+  readonly totalFiles: number;
+  /** Bytes done. */
+  readonly bytes: number;
+  /** Bytes in all. */
+  readonly totalBytes: number;
+}
+
+/** Options of {@linkcode exportProofpack}. */
+export interface ExportOptions {
+  /** The BootPack: copied to `evidence/`, and its gates recorded. Default none. */
+  readonly bootpack?: string | undefined;
+  /** The external KB. Default: the file the BootPack's POINTER names (after `maps`). */
+  readonly kb?: string | undefined;
+  /** Further evidence files, copied as `evidence/<name>`. Default none. */
+  readonly files?: readonly string[];
+  /** `--map` rules used to find the KB from the POINTER. Default none. */
+  readonly maps?: readonly PathMapping[];
+  /** Time stamp of `MANIFEST.json` (e.g. from `SOURCE_DATE_EPOCH`). Default: now. */
+  readonly createdAt?: Date;
+  /** Version of the tool, written in `MANIFEST.json` and `toolchain.json`. Default `"unknown"`. */
+  readonly toolVersion?: string;
+  /** Thresholds (retries, timeouts). Default: the built-in calibration. */
+  readonly calibration?: Calibration;
+  /** Chaos fault to inject into every read. Default none. */
+  readonly chaos?: ChaosMode | undefined;
+  /** Files copied at the same time. Default: cores + 1. */
+  readonly concurrency?: number;
+  /** Progress callback (called often; throttle it). */
+  readonly onProgress?: (p: PackProgress) => void;
+}
+
+/** What an export wrote. */
+export interface ExportResult {
+  /** The pack's folder (as given). */
+  readonly dir: string;
+  /** SHA256 of `SHA256SUMS.txt`: the one digest that covers the whole pack. */
+  readonly root: string;
+  /** Every file of the pack but `SHA256SUMS.txt`, sorted by path. */
+  readonly files: readonly PackEntry[];
+  /** The recorded gate runs. */
+  readonly gates: readonly GateRecord[];
+}
+
+/** An export that cannot be done: bad input (unsafe name, clash, symlink, unreadable file). */
+export class ExportError extends Error {
+  /**
+   * Creates the error.
+   *
+   * @param message What is wrong: `Cannot <action> "<value>": <state>`.
+   */
+  constructor(message: string) {
+    super(message);
+    this.name = "ExportError";
+  }
+}
+
+interface Source {
+  readonly src: string;
+  readonly path: string;
+}
+
+/**
+ * Exports a proofpack into `dir`, which must not exist or be an empty folder.
+ *
+ * The gates run in-process on the pack's own copies, opened from the pack's folder (`cwd`) so that
+ * every path they print is pack-relative, as in a replay; the process's working directory is not
+ * changed.
+ *
+ * @param dir The pack's folder.
+ * @param options Evidence, time stamp, calibration, progress.
+ * @returns The root digest and the files written.
+ * @throws {ExportError} For bad input; nothing is left behind.
+ * @throws {import("../io/file_read.ts").FileReadError} When an evidence file cannot be read.
+ * @example
+ * ```ts
+ * import { exportProofpack } from "./export.ts";
+ * const dir = await Deno.makeTempDir();
+ * try {
+ *   const r = await exportProofpack(`${dir}/pack`, {
+ *     bootpack: "examples/bootpack.txt",
+ *     kb: "examples/BUG_KB.json.txt",
+ *     createdAt: new Date(0),
+ *   });
+ *   if (r.root.length !== 64 || r.gates.length !== 2) throw new Error();
+ * } finally {
+ *   await Deno.remove(dir, { recursive: true });
+ * }
+ * ```
+ */
+export async function exportProofpack(
+  dir: string,
+  options: ExportOptions = {},
+): Promise<ExportResult> {
+  const calibration = options.calibration ?? DEFAULT_CALIBRATION;
+  const read = { calibration, chaos: options.chaos };
+  const outDir = absolute(dir);
+  await checkTarget(dir, outDir);
+
+  // 1. Plan: which file goes where, and with which gate commands.
+  const sources: Source[] = [];
+  let bootpackPath: string | null = null;
+  let map: string | null = null;
+  if (options.bootpack !== undefined) {
+    bootpackPath = `evidence/${basename(options.bootpack)}`;
+    sources.push({ src: options.bootpack, path: bootpackPath });
+    const plan = await planKb(options.bootpack, options, read);
+    if (plan) {
+      sources.push({ src: plan.src, path: plan.path });
+      map = plan.map;
+    }
+  } else if (options.kb !== undefined) {
+    sources.push({ src: options.kb, path: `evidence/${basename(options.kb)}` });
+  }
+  for (const file of options.files ?? []) {
+    sources.push({ src: file, path: `evidence/${basename(file)}` });
+  }
+  for (const s of sources) {
+    const problem = packPathProblem(s.path);
+    if (problem !== null) {
+      throw new ExportError(`Cannot export "${s.src}" as "${s.path}": the name ${problem}`);
+    }
+  }
+  const clash = findPackPathClash(sources.map((s) => s.path));
+  if (clash) {
+    throw new ExportError(
+      `Cannot export "${clash[1]}": it clashes with "${
+        clash[0]
+      }" (the same name, or the same but for case or ` +
+        `Unicode normalization; every verifier must read one name one way)`,
+    );
+  }
+  let totalBytes = 0;
+  for (const s of sources) totalBytes += await checkSource(s.src);
+
+  // 2. Build the pack in a temporary sibling folder.
+  const tmp = `${outDir}.partial-${crypto.randomUUID().slice(0, 8)}`;
+  await Deno.mkdir(tmp);
+  try {
+    await Deno.mkdir(`${tmp}/evidence`);
+    await Deno.mkdir(`${tmp}/gates`);
+    for (const s of sources) {
+      const parent = s.path.slice(0, s.path.lastIndexOf("/"));
+      await Deno.mkdir(`${tmp}/${parent}`, { recursive: true });
+    }
+    let bytes = 0;
+    const digests: FileDigest[] = await mapPool(sources, {
+      ...(options.concurrency === undefined ? {} : { concurrency: options.concurrency }),
+      onFile: (files, totalFiles) =>
+        options.onProgress?.({ phase: "copy", files, totalFiles, bytes, totalBytes }),
+    }, (s) =>
+      copyFileHashed(s.src, `${tmp}/${s.path}`, {
+        ...read,
+        onBytes: (n) => {
+          bytes += n;
+        },
+      }));
+    const content: PackEntry[] = sources.map((s, i) => ({
+      path: s.path,
+      size: digests[i]!.size,
+      sha256: digests[i]!.sha256,
+    }));
+    const put = async (path: string, data: Uint8Array | string, mode = 0o644): Promise<void> => {
+      const bytes = typeof data === "string" ? new TextEncoder().encode(data) : data;
+      await Deno.writeFile(`${tmp}/${path}`, bytes, { createNew: true, mode });
+      content.push({ path, size: bytes.length, sha256: await sha256Hex(bytes) });
+    };
+
+    // 3. The gates, on the pack's own copies, from the pack's root.
+    const gates: GateRecord[] = [];
+    if (bootpackPath !== null) {
+      for (const name of ["acceptance", "selftest"] as const) {
+        const args = [name, bootpackPath, ...(map === null ? [] : ["--map", map])];
+        // Run from the pack's folder, so that every path the gates print is pack-relative.
+        const text = formatGateText(
+          await runGate(name, bootpackPath!, {
+            maps: map === null
+              ? []
+              : [{ from: map.slice(0, map.lastIndexOf("=")), to: "evidence" }],
+            calibration,
+            chaos: options.chaos,
+            cwd: tmp,
+          }),
+        );
+        const output = `gates/${name}.txt`;
+        await put(output, text);
+        const verdictLine = text.trimEnd().split("\n").at(-1) ?? "";
+        const pass = verdictLine.startsWith("[PASS]");
+        gates.push({
+          name,
+          args,
+          exit_code: pass ? 0 : 1,
+          output,
+          verdict: pass ? "PASS" : "GATE-BLOCK",
+          warnings: text.split("\n").filter((l) => l.startsWith("[WARN] ")).length,
+        });
+      }
+      await put(COMMANDS_FILE, renderGateCommands(gates));
+    }
+
+    // 4. Toolchain, scripts, inventory, statement, sums.
+    const version = options.toolVersion ?? "unknown";
+    await put(TOOLCHAIN_FILE, renderToolchain(version));
+    await put(REPLAY_FILE, renderReplaySh(gates), 0o755);
+    await put(VERIFY_FILE, encodeVerifyPs1());
+    const created = (options.createdAt ?? new Date()).toISOString().replace(/\.\d{3}Z$/, "Z");
+    const manifestText = renderManifest({
+      format: PACK_FORMAT,
+      created,
+      tool: { name: "bootpack", version },
+      files: content,
+    });
+    await put(MANIFEST_FILE, manifestText);
+    const subjects = content.slice();
+    const config = content.filter((e) => e.path === COMMANDS_FILE);
+    await put(STATEMENT_FILE, renderStatement(subjects, gates, config));
+    const sumsText = renderSha256Sums(content);
+    const sumsBytes = new TextEncoder().encode(sumsText);
+    await Deno.writeFile(`${tmp}/${SUMS_FILE}`, sumsBytes, { createNew: true, mode: 0o644 });
+    const root = await sha256Hex(sumsBytes);
+
+    // 5. Into place.
+    await moveIntoPlace(tmp, outDir, dir);
+    return {
+      dir,
+      root,
+      files: content.sort((a, b) => comparePackPaths(a.path, b.path)),
+      gates,
+    };
+  } catch (error) {
+    await Deno.remove(tmp, { recursive: true }).catch(() => {});
+    throw error;
+  }
+}
+
+/**
+ * Renders `toolchain.json`: the runtime, OS and tool versions that wrote the pack.
+ *
+ * @param toolVersion Version of bootpack.
+ * @returns The text, ending with LF.
+ * @example
+ * ```ts
+ * import { renderToolchain } from "./export.ts";
+ * if (JSON.parse(renderToolchain("1.0")).runtime.deno !== Deno.version.deno) throw new Error();
+ * ```
+ */
+export function renderToolchain(toolVersion: string): string {
+  let release: string;
+  try {
+    release = Deno.osRelease();
+  } catch {
+    release = "unknown (no --allow-sys=osRelease)";
+  }
+  return JSON.stringify(
+    {
+      format: PACK_FORMAT,
+      tool: { name: "bootpack", version: toolVersion },
+      runtime: {
+        deno: Deno.version.deno,
+        v8: Deno.version.v8,
+        typescript: Deno.version.typescript,
+      },
+      os: { target: Deno.build.target, os: Deno.build.os, arch: Deno.build.arch, release },
+      hash: "SHA256, streamed with node:crypto; uppercase hex in SHA256SUMS.txt and MANIFEST.json",
+      verifiers: {
+        linux: "bash replay.sh (bash, GNU coreutils sha256sum, find; deno to replay the gates)",
+        windows: "verify.ps1 (Windows PowerShell 5.1, nothing to install)",
+        bootpack: "bootpack proofpack verify DIR; bootpack proofpack replay DIR",
+      },
+    },
+    null,
+    2,
+  ) + "\n";
+}
+
+async function planKb(
+  bootpack: string,
+  options: ExportOptions,
+  read: { calibration: Calibration; chaos: ChaosMode | undefined },
+): Promise<{ src: string; path: string; map: string | null } | null> {
+  let pointerPath: string | null = null;
+  try {
+    const decoded = decodeBootPack(await readFileBytes(bootpack, read));
+    if (decoded.text !== null) {
+      pointerPath = parseBootPack(decoded.text).pointer?.path?.value ?? null;
+    }
+  } catch {
+    pointerPath = null; // the gates will record why the BootPack cannot be read
+  }
+  if (pointerPath === null) {
+    return options.kb === undefined
+      ? null
+      : { src: options.kb, path: `evidence/${basename(options.kb)}`, map: null };
+  }
+  const plain = fromLongPath(pointerPath);
+  const cut = Math.max(plain.lastIndexOf("/"), plain.lastIndexOf("\\"));
+  const name = plain.slice(cut + 1);
+  const from = cut === -1 ? null : plain.slice(0, cut);
+  if (from !== null && (from.trim() === "" || from.includes("=") || from.trim() !== from)) {
+    throw new ExportError(
+      `Cannot map the POINTER's Path "${pointerPath}" into the pack: its folder cannot be ` +
+        `written as --map FROM=evidence`,
+    );
+  }
+  let src = options.kb;
+  if (src === undefined) {
+    const resolved = resolvePointerPath(pointerPath, {
+      maps: options.maps ?? [],
+      baseDir: dirname(bootpack),
+    });
+    if (!resolved.ok) {
+      throw new ExportError(
+        `Cannot find the KB of "${bootpack}": ${resolved.reason}; give --kb FILE or --map FROM=TO`,
+      );
+    }
+    src = resolved.path;
+  }
+  return { src, path: `evidence/${name}`, map: from === null ? null : `${from}=evidence` };
+}
+
+async function checkTarget(dir: string, outDir: string): Promise<void> {
+  let info: Deno.FileInfo;
+  try {
+    info = await Deno.lstat(outDir);
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return;
+    throw error;
+  }
+  if (!info.isDirectory) {
+    throw new ExportError(`Cannot export into "${dir}": it exists and is not a folder`);
+  }
+  for await (const _ of Deno.readDir(outDir)) {
+    throw new ExportError(`Cannot export into "${dir}": the folder is not empty`);
+  }
+}
+
+async function checkSource(src: string): Promise<number> {
+  let info: Deno.FileInfo;
+  try {
+    info = await Deno.lstat(src);
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) {
+      throw new ExportError(`Cannot export "${src}": no such file`);
+    }
+    throw new ExportError(`Cannot export "${src}": ${(error as Error).message}`);
+  }
+  if (info.isSymlink) {
+    throw new ExportError(`Cannot export "${src}": it is a symlink (give the file it points to)`);
+  }
+  if (!info.isFile) throw new ExportError(`Cannot export "${src}": not a regular file`);
+  return info.size;
+}
+
+async function moveIntoPlace(tmp: string, outDir: string, dir: string): Promise<void> {
+  try {
+    await Deno.rename(tmp, outDir);
+    return;
+  } catch (error) {
+    // An empty target folder: Linux renames over it, Windows does not. Remove it (which fails if
+    // something appeared in it meanwhile) and try once more.
+    try {
+      await Deno.remove(outDir);
+      await Deno.rename(tmp, outDir);
+    } catch {
+      throw new ExportError(`Cannot export into "${dir}": ${(error as Error).message}`);
+    }
+  }
+}
+
+function absolute(path: string): string {
+  if (path.startsWith("/") || /^[A-Za-z]:[\\/]/.test(path) || path.startsWith("\\\\")) {
+    return path.replace(/[\\/]+$/, "") || path;
+  }
+  return `${Deno.cwd()}/${path}`.replace(/\/+$/, "");
+}

@@ -1,0 +1,175 @@
+import assert from "node:assert/strict";
+import { DEFAULT_CALIBRATION } from "../../lib/core/calibration.ts";
+import type { CliProcessResult } from "../../lib/certify/cli_process.ts";
+import { evaluateStress, runStress, type StressRun } from "../../lib/certify/stress.ts";
+import { copyExample, exampleMap, ROOT, withTempDir } from "../_helpers.ts";
+
+const CAL = { ...DEFAULT_CALIBRATION, STRESS_N: 20 };
+const STEPS = ["acceptance", "selftest"];
+
+function runsOf(n: number, tweak: (r: StressRun) => StressRun = (r) => r): StressRun[] {
+  return Array.from(
+    { length: n },
+    (_, i) =>
+      STEPS.map((step) =>
+        tweak({ iteration: i, step, code: 0, stdout: `${step} ok\n`, ms: 50 + (i % 5) })
+      ),
+  ).flat();
+}
+
+Deno.test("evaluateStress() passes identical, in-budget, tight runs", () => {
+  const r = evaluateStress(STEPS, runsOf(20), CAL);
+  assert.equal(r.pass, true);
+  assert.equal(r.hardPassRate, 1);
+  assert.equal(r.softPassRate, 1);
+  assert.deepEqual(r.steps.map((s) => [s.name, s.stats.n, s.budgetMs]), [
+    ["acceptance", 20, 2000],
+    ["selftest", 20, 2000],
+  ]);
+  assert.equal(r.runs.length, 40);
+});
+
+Deno.test("evaluateStress() counts an output that differs from the first run as a hard failure", () => {
+  const two = runsOf(
+    20,
+    (r) => (r.iteration === 7 && r.step === "selftest" ? { ...r, stdout: "x" } : r),
+  );
+  const r = evaluateStress(STEPS, two, CAL);
+  assert.equal(r.hardPassRate, 0.95);
+  assert.deepEqual(r.hardFailures, [7]);
+  assert.equal(r.pass, true); // 95 % is the minimum
+  const three = runsOf(20, (r) => (r.iteration % 10 === 3 ? { ...r, code: 1 } : r));
+  const failed = evaluateStress(STEPS, three, CAL);
+  assert.equal(failed.hardPassRate, 0.9);
+  assert.equal(failed.pass, false);
+  assert.equal(failed.criteria.find((c) => c.name.startsWith("hard"))?.pass, false);
+});
+
+Deno.test("evaluateStress() counts a run over its budget as a soft failure", () => {
+  const slow = runsOf(
+    20,
+    (r) => (r.iteration < 2 && r.step === "acceptance" ? { ...r, ms: 2001 } : r),
+  );
+  const r = evaluateStress(STEPS, slow, CAL);
+  assert.equal(r.softPassRate, 0.9);
+  assert.equal(r.hardPassRate, 1);
+  assert.equal(r.criteria.find((c) => c.name.startsWith("soft"))?.pass, false);
+  assert.equal(r.pass, false);
+});
+
+Deno.test("evaluateStress() fails when the reference run blocks, even if every run agrees", () => {
+  const r = evaluateStress(STEPS, runsOf(20, (x) => ({ ...x, code: 1 })), CAL);
+  assert.equal(r.hardPassRate, 0);
+  assert.equal(r.pass, false);
+});
+
+Deno.test("evaluateStress() fails missing runs and timings outside the envelope", () => {
+  const missing = evaluateStress(STEPS, runsOf(19), CAL);
+  assert.equal(missing.pass, false);
+  assert.equal(missing.criteria[0]!.measured, "19/20");
+  const spread = runsOf(20, (r) => (r.iteration % 4 === 0 ? { ...r, ms: 400 } : r));
+  const wide = evaluateStress(STEPS, spread, CAL);
+  assert.equal(wide.hardPassRate, 1);
+  assert.equal(wide.pass, false);
+  assert.ok(wide.criteria.some((c) => c.name === "acceptance: cv" && !c.pass));
+});
+
+Deno.test("runStress() runs STRESS_N iterations, steps in order, at most `parallelism` at once", async () => {
+  let running = 0;
+  let peak = 0;
+  const calls: string[] = [];
+  const progress: number[] = [];
+  const fake = async (args: readonly string[]): Promise<CliProcessResult> => {
+    running++;
+    peak = Math.max(peak, running);
+    calls.push(args[0]!);
+    await new Promise((resolve) => setTimeout(resolve, 2));
+    running--;
+    return { code: 0, stdout: `${args[0]}\n`, stderr: "", ms: 10, timedOut: false };
+  };
+  const r = await runStress(
+    STEPS.map((name) => ({ name, args: [name, "b.txt"] })),
+    {
+      calibration: { ...CAL, STRESS_N: 7 },
+      parallelism: 3,
+      run: fake,
+      onProgress: (p) => progress.push(p.done),
+    },
+  );
+  assert.equal(r.pass, true);
+  assert.equal(calls.length, 14);
+  assert.equal(peak, 3);
+  assert.deepEqual(progress, [1, 2, 3, 4, 5, 6, 7]);
+  assert.deepEqual(r.runs.map((x) => x.step), Array.from({ length: 7 }, () => STEPS).flat());
+  await assert.rejects(() => runStress([], { calibration: CAL }), RangeError);
+  await assert.rejects(
+    () => runStress([{ name: "a", args: ["a"] }], { calibration: CAL, parallelism: 0 }),
+    RangeError,
+  );
+});
+
+Deno.test("runStress() on real processes gives identical outputs on the example", async () => {
+  await withTempDir(async (dir) => {
+    const { bootpack } = await copyExample(dir);
+    const map = ["--map", exampleMap(dir)];
+    const r = await runStress(
+      [
+        { name: "acceptance", args: ["acceptance", bootpack, ...map] },
+        { name: "selftest", args: ["selftest", bootpack, ...map] },
+      ],
+      { calibration: { ...CAL, STRESS_N: 3 } },
+    );
+    assert.equal(r.hardPassRate, 1, JSON.stringify(r.criteria));
+    assert.ok(r.steps[0]!.reference.stdout.includes("[PASS]"));
+    assert.ok(r.steps[1]!.reference.stdout.startsWith("entries=4|blocking=2|ptr_exists=True"));
+  });
+});
+
+Deno.test("deno task stress prints the G4 judgement and exits 0 on the example", async () => {
+  await withTempDir(async (dir) => {
+    // Plumbing only: three runs on a shared machine say nothing about spread.
+    const loose = { max_cv: 10, max_p95_over_p50: 100 };
+    await Deno.writeTextFile(
+      `${dir}/cal.json`,
+      JSON.stringify({ ...CAL, STRESS_N: 3, variance_envelope: loose }),
+    );
+    const cmd = new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "--no-prompt",
+        "--allow-read",
+        "--allow-run",
+        "scripts/stress.ts",
+        "--calibration",
+        `${dir}/cal.json`,
+        "--json",
+      ],
+      cwd: ROOT,
+      env: { NO_COLOR: "1" },
+    });
+    const out = await cmd.output();
+    const json = JSON.parse(new TextDecoder().decode(out.stdout));
+    assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
+    assert.equal(json.n, 3);
+    assert.equal(json.hard_pass_rate, 1);
+    assert.equal(json.steps.length, 2);
+    assert.match(new TextDecoder().decode(out.stderr), /stress: 3\/3/);
+  });
+});
+
+Deno.test("deno task stress rejects a bad --parallel with exit 2", async () => {
+  const cmd = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--no-prompt",
+      "--allow-read",
+      "--allow-run",
+      "scripts/stress.ts",
+      "--parallel",
+      "0",
+    ],
+    cwd: ROOT,
+  });
+  const out = await cmd.output();
+  assert.equal(out.code, 2);
+});

@@ -1,0 +1,121 @@
+import { deepEqual, equal, ok } from "node:assert/strict";
+import {
+  atomicReplace,
+  isTempFileOf,
+  isTransientRenameError,
+  removeOrphanTempFiles,
+} from "../../lib/io/atomic_write.ts";
+import { RetryExhaustedError } from "../../lib/core/retry.ts";
+import { withTempDir } from "../_helpers.ts";
+import { rejectsWith, residue } from "../_writers.ts";
+
+const enc = (s: string): Uint8Array => new TextEncoder().encode(s);
+
+Deno.test("atomicReplace() replaces the bytes, keeps the target's mode, leaves no temporary file", async () => {
+  await withTempDir(async (dir) => {
+    const target = `${dir}/kb.json`;
+    await Deno.writeTextFile(target, "old");
+    if (Deno.build.os !== "windows") await Deno.chmod(target, 0o640);
+    const steps: string[] = [];
+    await atomicReplace(target, enc("new bytes"), {
+      retries: 3,
+      backoffMs: 1,
+      onStep: (s) => void steps.push(s),
+    });
+    equal(await Deno.readTextFile(target), "new bytes");
+    deepEqual(steps, ["mid-write", "before-rename"]);
+    if (Deno.build.os !== "windows") equal((await Deno.stat(target)).mode! & 0o777, 0o640);
+    deepEqual(await residue(dir), []);
+  });
+});
+
+Deno.test("atomicReplace() retries a transiently refused rename, at most `retries` times", async () => {
+  await withTempDir(async (dir) => {
+    const target = `${dir}/kb.json`;
+    await Deno.writeTextFile(target, "old");
+    let calls = 0;
+    const refuseAll = (): Promise<void> => {
+      calls++;
+      return Promise.reject(new Deno.errors.Busy("EBUSY (injected)"));
+    };
+    const error = await rejectsWith(
+      () => atomicReplace(target, enc("new"), { retries: 2, backoffMs: 1, rename: refuseAll }),
+      RetryExhaustedError,
+    );
+    equal(error.attempts, 3);
+    equal(calls, 3);
+    equal(await Deno.readTextFile(target), "old");
+    deepEqual(await residue(dir), []);
+  });
+});
+
+Deno.test("atomicReplace() never retries a rename error that is not transient", async () => {
+  await withTempDir(async (dir) => {
+    const target = `${dir}/kb.json`;
+    await Deno.writeTextFile(target, "old");
+    let calls = 0;
+    await rejectsWith(
+      () =>
+        atomicReplace(target, enc("new"), {
+          retries: 5,
+          backoffMs: 1,
+          rename: () => {
+            calls++;
+            return Promise.reject(new Deno.errors.InvalidData("corrupt"));
+          },
+        }),
+      Deno.errors.InvalidData,
+    );
+    equal(calls, 1);
+    equal(await Deno.readTextFile(target), "old");
+    deepEqual(await residue(dir), []);
+  });
+});
+
+Deno.test("atomicReplace() removes its temporary file when a step fails", async () => {
+  await withTempDir(async (dir) => {
+    const target = `${dir}/kb.json`;
+    await Deno.writeTextFile(target, "old");
+    await rejectsWith(
+      () =>
+        atomicReplace(target, enc("new"), {
+          retries: 0,
+          backoffMs: 0,
+          onStep: (s) => {
+            if (s === "mid-write") throw new RangeError("boom");
+          },
+        }),
+      RangeError,
+    );
+    equal(await Deno.readTextFile(target), "old");
+    deepEqual(await residue(dir), []);
+  });
+});
+
+Deno.test("removeOrphanTempFiles() removes only the target's own temporary files", async () => {
+  await withTempDir(async (dir) => {
+    const names = [
+      "kb.json.tmp-0123456789abcdef",
+      "kb.json.tmp-fedcba9876543210",
+      "other.json.tmp-0123456789abcdef",
+      "kb.json.tmp-short",
+      "kb.json.lock",
+      "kb.json",
+    ];
+    for (const n of names) await Deno.writeTextFile(`${dir}/${n}`, "x");
+    const removed = await removeOrphanTempFiles(`${dir}/kb.json`);
+    deepEqual(removed.sort(), ["kb.json.tmp-0123456789abcdef", "kb.json.tmp-fedcba9876543210"]);
+    const left: string[] = [];
+    for await (const e of Deno.readDir(dir)) left.push(e.name);
+    deepEqual(left.sort(), [
+      "kb.json",
+      "kb.json.lock",
+      "kb.json.tmp-short",
+      "other.json.tmp-0123456789abcdef",
+    ]);
+    ok(isTempFileOf("a/kb.json", "kb.json.tmp-0123456789abcdef"));
+    ok(!isTempFileOf("a/kb.json", "xkb.json.tmp-0123456789abcdef"));
+    ok(isTransientRenameError(new Deno.errors.PermissionDenied("EACCES")));
+    ok(!isTransientRenameError(new Deno.errors.NotCapable("deno permission")));
+  });
+});

@@ -1,0 +1,205 @@
+import { Language, type Node, Parser } from "web-tree-sitter";
+import {
+  bashQuote,
+  encodeVerifyPs1,
+  renderReplaySh,
+  renderVerifyPs1,
+} from "../../lib/proofpack/scripts.ts";
+import type { GateRecord } from "../../lib/proofpack/manifest.ts";
+
+function assert(cond: unknown, message = "assertion failed"): asserts cond {
+  if (!cond) throw new Error(message);
+}
+
+let parser: Parser | null = null;
+
+/** The real PowerShell grammar (tree-sitter-powershell's .wasm, run by web-tree-sitter). */
+async function powershell(): Promise<Parser> {
+  if (parser) return parser;
+  const wasm = new URL(
+    import.meta.resolve("tree-sitter-powershell/tree-sitter-powershell.wasm"),
+  ).pathname;
+  await Parser.init();
+  const language = await Language.load(await Deno.readFile(wasm));
+  parser = new Parser();
+  parser.setLanguage(language);
+  return parser;
+}
+
+/** Every ERROR or MISSING node of the parse, as `line:column type`. */
+async function grammarErrors(text: string): Promise<string[]> {
+  const tree = (await powershell()).parse(text);
+  assert(tree !== null, "no tree");
+  const out: string[] = [];
+  const visit = (n: Node): void => {
+    if (n.type === "ERROR" || n.isMissing) {
+      out.push(`${n.startPosition.row + 1}:${n.startPosition.column + 1} ${n.type}`);
+    }
+    for (const c of n.children) if (c) visit(c);
+  };
+  visit(tree.rootNode);
+  return out;
+}
+
+/** Removes comments and quoted strings, so the trap checks look at code only. */
+function codeOnly(text: string): string {
+  return text
+    .split(/\r?\n/)
+    .map((l) => l.replace(/'[^']*'/g, "''").replace(/"[^"]*"/g, '""').replace(/#.*$/, ""))
+    .join("\n");
+}
+
+/** The Windows PowerShell 5.1 traps, by name; empty when the script avoids them all. */
+function ps51Traps(text: string): string[] {
+  const traps: string[] = [];
+  const code = codeOnly(text);
+  // deno-lint-ignore no-control-regex
+  if (!/^[\x00-\x7f]*$/.test(text)) traps.push("non-ASCII character");
+  if (/\bSort-Object\b/i.test(code)) traps.push("Sort-Object (culture-dependent order)");
+  if (/\?\?/.test(code)) traps.push("?? or ??= (PowerShell 7)");
+  if (/\?\./.test(code)) traps.push("?. (PowerShell 7)");
+  if (/\s\?\s[^:]*\s:\s/.test(code)) traps.push("ternary ? : (PowerShell 7)");
+  if (/&&|\|\|/.test(code)) traps.push("&& or || pipeline chain (PowerShell 7)");
+  if (/-Parallel\b/i.test(code)) traps.push("ForEach-Object -Parallel (PowerShell 7)");
+  if (/\$PSStyle\b/i.test(code)) traps.push("$PSStyle (PowerShell 7.2)");
+  const pathCmds =
+    /\b(Get-FileHash|Test-Path|Get-ChildItem|Get-Item|Resolve-Path|Get-Content)\b([^\n]*)/gi;
+  for (const m of code.matchAll(pathCmds)) {
+    if (!/-LiteralPath\b/.test(m[2]!)) traps.push(`${m[1]} without -LiteralPath`);
+  }
+  if (/\s-Path\b/i.test(code)) traps.push("-Path (wildcards: use -LiteralPath)");
+  return traps;
+}
+
+Deno.test("verify.ps1 parses with the real PowerShell grammar: zero error nodes", async () => {
+  const errors = await grammarErrors(renderVerifyPs1());
+  assert(errors.length === 0, errors.join("; "));
+});
+
+Deno.test("the grammar check catches PowerShell 7-only syntax (it can fail)", async () => {
+  for (const bad of ["$x = $a ?? 1", "$x = ($a) ? 1 : 2", "$y = $x?.Name", "if ($a { }"]) {
+    const text = renderVerifyPs1().replace("$bad = 0", `$bad = 0\r\n${bad}`);
+    assert((await grammarErrors(text)).length > 0, bad);
+  }
+});
+
+Deno.test("verify.ps1 avoids every PowerShell 5.1 trap", () => {
+  const traps = ps51Traps(renderVerifyPs1());
+  assert(traps.length === 0, traps.join("; "));
+});
+
+Deno.test("the trap check catches each trap (it can fail)", () => {
+  const base = renderVerifyPs1();
+  const cases: [string, RegExp][] = [
+    ["$o = $order | Sort-Object", /Sort-Object/],
+    ["$x = $a ?? 1", /\?\?/],
+    ["$x = $a ? 1 : 2", /ternary/],
+    ["$x = $a?.b", /\?\./],
+    ["Get-Item a && Get-Item b", /pipeline chain/],
+    ["$h = Get-FileHash -Path $full", /-LiteralPath/],
+    ["$h = Get-FileHash $full", /Get-FileHash without -LiteralPath/],
+    ["Write-Output 'caf\u00e9'", /non-ASCII/],
+  ];
+  for (const [line, want] of cases) {
+    const traps = ps51Traps(base.replace("$bad = 0", `$bad = 0\r\n${line}`));
+    assert(traps.some((t) => want.test(t)), `${line}: ${traps.join("; ")}`);
+  }
+});
+
+Deno.test("verify.ps1 is UTF-8 with BOM, otherwise ASCII, CRLF line ends", () => {
+  const bytes = encodeVerifyPs1();
+  assert(bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf, "BOM");
+  assert(bytes.subarray(3).every((b) => b < 0x80), "ASCII");
+  const text = new TextDecoder().decode(bytes.subarray(3));
+  assert(!/[^\r]\n/.test(text) && text.endsWith("\r\n"), "CRLF");
+  assert(!text.includes("\uFEFF"), "one BOM only");
+});
+
+Deno.test("verify.ps1 reads SHA256SUMS.txt as UTF-8, hashes with -LiteralPath, ignores hex case", () => {
+  const code = codeOnly(renderVerifyPs1());
+  assert(/New-Object -TypeName System\.Text\.UTF8Encoding/.test(code));
+  assert(/\[System\.IO\.File\]::ReadAllText\(\$sumsPath, \$utf8\)/.test(code));
+  assert(/Get-FileHash -LiteralPath \$full -Algorithm SHA256/.test(code));
+  assert(/\[System\.StringComparison\]::OrdinalIgnoreCase/.test(code));
+  assert(/ReparsePoint/.test(code), "reparse points refused");
+  for (const word of ["MISSING", "MODIFIED", "EXTRA", "UNSAFE", "SYMLINK"]) {
+    assert(renderVerifyPs1().includes(`'${word}: '`), word);
+  }
+  assert(/\bexit 0\b/.test(code) && /\bexit 1\b/.test(code));
+});
+
+const AWKWARD: GateRecord[] = [
+  {
+    name: "acceptance",
+    args: ["acceptance", "evidence/b p.txt", "--map", "\\\\DS-918\\it's $HOME `x`=evidence"],
+    exit_code: 0,
+    output: "gates/acceptance.txt",
+    verdict: "PASS",
+    warnings: 0,
+  },
+  {
+    name: "selftest",
+    args: ["selftest", "evidence/b p.txt"],
+    exit_code: 1,
+    output: "gates/selftest.txt",
+    verdict: "GATE-BLOCK",
+    warnings: 2,
+  },
+];
+
+async function shellcheck(text: string): Promise<{ ok: boolean; out: string }> {
+  let child;
+  try {
+    child = new Deno.Command("shellcheck", {
+      args: ["--shell=bash", "--severity=style", "-"],
+      stdin: "piped",
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+  } catch (error) {
+    throw new Error(`shellcheck is needed (apt-get install shellcheck): ${error}`);
+  }
+  const w = child.stdin.getWriter();
+  await w.write(new TextEncoder().encode(text));
+  await w.close();
+  const out = await child.output();
+  const dec = new TextDecoder();
+  return { ok: out.success, out: dec.decode(out.stdout) + dec.decode(out.stderr) };
+}
+
+Deno.test("replay.sh passes shellcheck, with and without gates", async () => {
+  for (const gates of [[], AWKWARD]) {
+    const r = await shellcheck(renderReplaySh(gates));
+    assert(r.ok, r.out);
+  }
+});
+
+Deno.test("shellcheck catches a defect in a script (the check can fail)", async () => {
+  const r = await shellcheck(renderReplaySh([]).replace('cd -- "$pack"', "cd $pack"));
+  assert(!r.ok);
+});
+
+Deno.test("replay.sh passes every recorded argument to the gate byte for byte", async () => {
+  const text = renderReplaySh(AWKWARD);
+  // Replace the gate runner by one that prints its arguments, and run only that part.
+  const start = text.indexOf("run_gate 'acceptance'");
+  const calls = text.slice(start, text.indexOf("\n", text.indexOf("run_gate 'selftest'")));
+  const script = `run_gate() { shift 3; printf '%s\\0' "$@"; }\n${calls}\n`;
+  const out = await new Deno.Command("bash", { args: ["-c", script] }).output();
+  assert(out.success);
+  const got = new TextDecoder().decode(out.stdout).split("\0").slice(0, -1);
+  assert(
+    JSON.stringify(got) === JSON.stringify([...AWKWARD[0]!.args, ...AWKWARD[1]!.args]),
+    JSON.stringify(got),
+  );
+});
+
+Deno.test("bashQuote() refuses NUL", () => {
+  let threw = false;
+  try {
+    bashQuote("a\0b");
+  } catch (error) {
+    threw = error instanceof TypeError;
+  }
+  assert(threw);
+});
