@@ -18,6 +18,7 @@ import { rebuildBootPack } from "../lib/writers/rebuild.ts";
 import { UsageError } from "./_args.ts";
 import { calibrationOf, chaosOf, COMMON_HELP, parseCommand } from "./_common.ts";
 import { printError, writeStderr, writeStdout } from "./_output.ts";
+import { messageOf } from "../lib/core/error.ts";
 
 const HELP = `Usage: bootpack demo [--dir DIR] [--keep]
 
@@ -104,7 +105,7 @@ export async function main(args: string[]): Promise<number> {
       return await pipeline(scratch, calibration, chaos);
     } catch (error) {
       // A step that refuses (under --chaos, say) stops the demo, failing closed.
-      printError(`demo: stopped: ${error instanceof Error ? error.message : String(error)}`);
+      printError(`demo: stopped: ${messageOf(error)}`);
       return 1;
     }
   } finally {

@@ -7,6 +7,7 @@
 
 import type { Diagnostic } from "../core/diagnostic.ts";
 import { countNewlines, jsonErrorLine, shortJsonMessage } from "./_json_error.ts";
+import { messageOf } from "../core/error.ts";
 
 /** What a valid KB holds, as the gates count it. */
 export interface KbSummary {
@@ -80,7 +81,7 @@ export function parseKb(text: string, options: ParseKbOptions = {}): KbParseResu
   try {
     document = JSON.parse(text);
   } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
+    const message = messageOf(error);
     const line = firstLine + jsonErrorLine(text, message);
     return fail("JSON_INVALID", line, `Invalid JSON: ${shortJsonMessage(message)}`);
   }

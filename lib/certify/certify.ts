@@ -43,6 +43,7 @@ import {
   lastLine,
   outcome,
 } from "./_gates.ts";
+import { messageOf } from "../core/error.ts";
 
 /** Options of {@linkcode certify}. */
 export interface CertifyOptions {
@@ -162,7 +163,7 @@ export async function certify(bootpack: string, options: CertifyOptions): Promis
         const r = await fn();
         result = { ...r, outcome: { ...r.outcome, ms: performance.now() - t } };
       } catch (error) {
-        const why = error instanceof Error ? error.message : String(error);
+        const why = messageOf(error);
         result = {
           outcome: outcome(id, [{
             criterion: "gate ran",

@@ -27,6 +27,7 @@ import {
   treeDigest,
   type Workspace,
 } from "./scratch_workspace.ts";
+import { messageOf } from "../core/error.ts";
 
 /** A command of the matrix. */
 export interface ChaosCommand {
@@ -408,7 +409,7 @@ export async function runChaosMatrix(
         code: -1,
         ms: 0,
         stdout: "",
-        stderr: error instanceof Error ? error.message : String(error),
+        stderr: messageOf(error),
       };
     }
     referenceRecords.push(record);
@@ -470,7 +471,7 @@ export async function runChaosMatrix(
         message: verdict ?? lastLine(obs.stderr || obs.stdout),
       };
     } catch (error) {
-      const why = error instanceof Error ? error.message : String(error);
+      const why = messageOf(error);
       return {
         command: c.name,
         mode,

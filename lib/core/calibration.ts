@@ -8,6 +8,7 @@
  */
 
 import builtin from "../../budgets/calibration.json" with { type: "json" };
+import { messageOf } from "./error.ts";
 
 /** Per-command time budgets in milliseconds (gate G2). */
 export interface CommandBudgets {
@@ -286,7 +287,7 @@ export async function loadCalibration(path: string): Promise<Calibration> {
   try {
     text = await Deno.readTextFile(path);
   } catch (error) {
-    const why = error instanceof Error ? error.message : String(error);
+    const why = messageOf(error);
     throw new CalibrationError(
       "CALIBRATION_MISSING_FILE",
       null,

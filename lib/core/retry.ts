@@ -5,6 +5,8 @@
  * @module
  */
 
+import { messageOf } from "./error.ts";
+
 /** Options of {@linkcode retry}. */
 export interface RetryOptions {
   /** Retries after the first attempt (calibration `retry_count`). Required: no silent default. */
@@ -30,9 +32,7 @@ export class RetryExhaustedError extends Error {
    */
   constructor(attempts: number, cause: unknown) {
     super(
-      `Cannot complete after ${attempts} attempts: ${
-        cause instanceof Error ? cause.message : String(cause)
-      }`,
+      `Cannot complete after ${attempts} attempts: ${messageOf(cause)}`,
       { cause },
     );
     this.name = "RetryExhaustedError";

@@ -26,6 +26,7 @@ import {
 import { sha256Hex } from "../core/sha256.ts";
 import { decodeUtf8 } from "../core/utf8.ts";
 import { basename, dirname } from "../core/path.ts";
+import { messageOf } from "../core/error.ts";
 
 /** Options of {@linkcode runGate}. */
 export interface RunGateOptions {
@@ -319,7 +320,7 @@ function readProblem(
     const message = error.message.replaceAll(`"${opened(path, cwd)}"`, `"${path}"`);
     return { code: prefix + error.code, line, message };
   }
-  const why = error instanceof Error ? error.message : String(error);
+  const why = messageOf(error);
   return { code: prefix + "IO_ERROR", line, message: `Cannot read: ${why}` };
 }
 

@@ -19,6 +19,7 @@
 import type { Diagnostic } from "../core/diagnostic.ts";
 import { isPlainObject, type KbSummary, type ParseKbOptions } from "../bootpack/kb_parse.ts";
 import { jsonErrorLine, shortJsonMessage } from "../bootpack/_json_error.ts";
+import { messageOf } from "../core/error.ts";
 
 /** Result of {@linkcode KbStreamCounter.finish}. */
 export type KbCountResult =
@@ -389,7 +390,7 @@ class Counter implements KbStreamCounter {
     try {
       value = JSON.parse(text);
     } catch (error) {
-      const message = error instanceof Error ? error.message : String(error);
+      const message = messageOf(error);
       // Line and column in V8's message count from the entry's start: give the file's line only.
       this.#fail(
         this.#valueLine + jsonErrorLine(text, message),

@@ -18,6 +18,7 @@
 
 import type { Calibration } from "../core/calibration.ts";
 import { retry, RetryExhaustedError } from "../core/retry.ts";
+import { messageOf } from "../core/error.ts";
 
 /** The chaos fault modes of gate G3. */
 export const CHAOS_MODES = ["TIMEOUT", "ERROR", "PARTIAL", "EMPTY", "CORRUPT", "LATENCY"] as const;
@@ -253,7 +254,7 @@ async function readAll(file: Deno.FsFile, size: number, path: string): Promise<U
 
 function classify(error: unknown, path: string): FileReadError {
   if (error instanceof FileReadError) return error;
-  const why = error instanceof Error ? error.message : String(error);
+  const why = messageOf(error);
   if (error instanceof Deno.errors.NotFound) {
     return new FileReadError("NOT_FOUND", path, `Cannot read "${path}": no such file`);
   }

@@ -27,6 +27,7 @@ import {
   type SumsLine,
 } from "./manifest.ts";
 import { sha256Hex } from "../core/sha256.ts";
+import { messageOf } from "../core/error.ts";
 
 /** A path refused before anything was opened: unsafe name, symlink, special file. */
 export interface UnsafeEntry {
@@ -386,8 +387,4 @@ async function walk(
       else await walk(root, path, visit, failed);
     } else visit(path, e);
   }
-}
-
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

@@ -9,6 +9,7 @@ import { atomicReplace, removeOrphanTempFiles } from "../io/atomic_write.ts";
 import { acquireFileLock, type FileLock } from "../io/file_lock.ts";
 import { readFileBytes } from "../io/file_read.ts";
 import { WriterError, type WriterOptions } from "./writer.ts";
+import { messageOf } from "../core/error.ts";
 
 const NO_LOCK = (target: string): FileLock => ({
   target,
@@ -91,9 +92,7 @@ export async function replaceForWrite(
     onStep: (step) => options.onStep?.(step, path),
     onRetry: (attempt, error) =>
       options.onRetry?.(
-        `retry ${attempt}: rename onto "${path}" refused: ${
-          error instanceof Error ? error.message : String(error)
-        }`,
+        `retry ${attempt}: rename onto "${path}" refused: ${messageOf(error)}`,
       ),
     ...(options.rename ? { rename: options.rename } : {}),
   });
