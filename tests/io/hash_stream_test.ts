@@ -1,11 +1,8 @@
+import assert from "node:assert/strict";
 import { DEFAULT_CALIBRATION } from "../../lib/core/calibration.ts";
 import { CHAOS_MODES, FileReadError, readFileStream } from "../../lib/io/file_read.ts";
 import { copyFileHashed, hashFile, hashFiles, mapPool } from "../../lib/io/hash_stream.ts";
 import { withTempDir } from "../_helpers.ts";
-
-function assert(cond: unknown, message = "assertion failed"): asserts cond {
-  if (!cond) throw new Error(message);
-}
 
 const calibration = { ...DEFAULT_CALIBRATION, retry_backoff_ms: 1, io_timeout_ms: 500 };
 

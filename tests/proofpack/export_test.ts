@@ -1,12 +1,9 @@
+import assert from "node:assert/strict";
 import { DEFAULT_CALIBRATION } from "../../lib/core/calibration.ts";
 import { FileReadError } from "../../lib/io/file_read.ts";
 import { ExportError, exportProofpack } from "../../lib/proofpack/export.ts";
 import { copyExample, exampleMap, withTempDir } from "../_helpers.ts";
 import { makePack, runProofpack, runReplaySh } from "../_proofpack.ts";
-
-function assert(cond: unknown, message = "assertion failed"): asserts cond {
-  if (!cond) throw new Error(message);
-}
 
 async function run(
   cmd: string,

@@ -1,3 +1,4 @@
+import assert from "node:assert/strict";
 import {
   parseGateCommands,
   parseManifest,
@@ -8,10 +9,6 @@ import {
   renderSha256Sums,
   renderStatement,
 } from "../../lib/proofpack/manifest.ts";
-
-function assert(cond: unknown, message = "assertion failed"): asserts cond {
-  if (!cond) throw new Error(message);
-}
 
 const A = "ab".repeat(32);
 const B = "CD".repeat(32);

@@ -1,3 +1,4 @@
+import assert from "node:assert/strict";
 import fc from "fast-check";
 import {
   assertSafePackPath,
@@ -7,10 +8,6 @@ import {
   packPathKey,
   packPathProblem,
 } from "../../lib/proofpack/pack_path.ts";
-
-function assert(cond: unknown, message = "assertion failed"): asserts cond {
-  if (!cond) throw new Error(message);
-}
 
 const ACCEPT = [
   "evidence/bootpack.txt",

@@ -1,3 +1,4 @@
+import assert from "node:assert/strict";
 import { Language, type Node, Parser } from "web-tree-sitter";
 import {
   bashQuote,
@@ -6,10 +7,6 @@ import {
   renderVerifyPs1,
 } from "../../lib/proofpack/scripts.ts";
 import type { GateRecord } from "../../lib/proofpack/manifest.ts";
-
-function assert(cond: unknown, message = "assertion failed"): asserts cond {
-  if (!cond) throw new Error(message);
-}
 
 let parser: Parser | null = null;
 

@@ -1,12 +1,9 @@
+import assert from "node:assert/strict";
 import { DEFAULT_CALIBRATION } from "../../lib/core/calibration.ts";
 import { replayProofpack } from "../../lib/proofpack/replay.ts";
 import { verifyProofpack } from "../../lib/proofpack/verify.ts";
 import { CLI, ROOT, withTempDir } from "../_helpers.ts";
 import { copyTree, forge, makePack, rehash, runProofpack, runReplaySh } from "../_proofpack.ts";
-
-function assert(cond: unknown, message = "assertion failed"): asserts cond {
-  if (!cond) throw new Error(message);
-}
 
 /** A tampering: what to do to a fresh copy of the pack, and what verify must name. */
 interface Tamper {
