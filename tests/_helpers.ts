@@ -98,3 +98,28 @@ export async function copyExample(dir: string): Promise<{ bootpack: string; kb: 
 export function exampleMap(dir: string): string {
   return `\\\\DS-918\\kb=${dir}`;
 }
+
+/**
+ * Finds PowerShell 7 (`pwsh`) as `scripts/setup.sh` installs it: on `PATH`, else at
+ * `~/.dotnet/tools/pwsh`. Tests that run `verify.ps1` call it and fail (never skip) without it.
+ *
+ * @returns The path of the `pwsh` executable.
+ * @throws {Error} When neither place has it, with the command that installs it.
+ */
+export function findPwsh(): string {
+  const candidates = [
+    ...(Deno.env.get("PATH") ?? "").split(":").filter((d) => d !== "").map((d) => `${d}/pwsh`),
+    `${Deno.env.get("HOME") ?? ""}/.dotnet/tools/pwsh`,
+  ];
+  for (const candidate of candidates) {
+    try {
+      if (Deno.statSync(candidate).isFile) return candidate;
+    } catch {
+      // Not there: try the next place.
+    }
+  }
+  throw new Error(
+    "Cannot find pwsh on PATH or in ~/.dotnet/tools: run `bash scripts/setup.sh` (or " +
+      "`dotnet tool install --global PowerShell --version 7.6.9`)",
+  );
+}
