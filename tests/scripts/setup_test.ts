@@ -91,6 +91,30 @@ Deno.test("setup.sh installs missing tools with apt-get (root) and pwsh with dot
   });
 });
 
+Deno.test("setup.sh as a user who is not root prints the apt-get line instead, exit 1", async () => {
+  await withTempDir(async (dir) => {
+    const log = `${dir}/calls.log`;
+    const bin = await binDir(dir, { "apt-get": `echo "apt-get $*" >> ${log}` });
+    await Deno.chmod(dir, 0o777);
+    // As root, run it as nobody (setpriv); as any other user, run it as that user.
+    const asUser = (await isRoot())
+      ? ["/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", BASH]
+      : [BASH];
+    const out = await new Deno.Command(asUser[0]!, {
+      args: [...asUser.slice(1), SETUP],
+      env: { PATH: bin, HOME: dir },
+      clearEnv: true,
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const stderr = new TextDecoder().decode(out.stderr);
+    equal(out.code, 1, stderr);
+    match(stderr, /cannot install them here \(needs root and apt-get\); run:/);
+    match(stderr, /sudo apt-get update && sudo apt-get install -y shellcheck rhash/);
+    await Deno.stat(log).then(() => ok(false, "apt-get ran"), () => {});
+  });
+});
+
 Deno.test("setup.sh BOOTPACK_SETUP_DRY_RUN=1 says what it would install and installs nothing", async () => {
   await withTempDir(async (dir) => {
     const r = await setup({ PATH: await binDir(dir), HOME: dir, BOOTPACK_SETUP_DRY_RUN: "1" });
