@@ -207,19 +207,22 @@ export function checkLayers(files: readonly SourceFile[]): string[] {
  * @returns Every local file reached, with its imports and text.
  */
 export async function readTree(root: string, paths: readonly string[]): Promise<SourceFile[]> {
-  const entry = await Deno.makeTempFile({ dir: root, prefix: ".layers_", suffix: ".ts" });
+  // The entry module lives outside the tree, so that nothing is written into it.
+  const dir = await Deno.makeTempDir({ prefix: "bootpack_layers_" });
   try {
-    await Deno.writeTextFile(entry, paths.map((p) => `import "./${p}";\n`).join(""));
+    const entry = `${dir}/entry.ts`;
+    const url = (p: string): string => new URL(`file://${root}/${p}`).href;
+    await Deno.writeTextFile(entry, paths.map((p) => `import "${url(p)}";\n`).join(""));
     const out = await new Deno.Command(Deno.execPath(), {
-      args: ["info", "--json", entry],
+      args: ["info", "--json", "--config", `${root}/deno.json`, entry],
       cwd: root,
       stdout: "piped",
       stderr: "piped",
     }).output();
     if (!out.success) throw new Error(new TextDecoder().decode(out.stderr));
-    return await graphFiles(root, entry, JSON.parse(new TextDecoder().decode(out.stdout)));
+    return await graphFiles(root, JSON.parse(new TextDecoder().decode(out.stdout)));
   } finally {
-    await Deno.remove(entry);
+    await Deno.remove(dir, { recursive: true });
   }
 }
 
@@ -233,7 +236,6 @@ interface InfoModule {
 
 async function graphFiles(
   root: string,
-  entry: string,
   info: { modules: readonly InfoModule[] },
 ): Promise<SourceFile[]> {
   const prefix = new URL(`file://${root}/`).href;
@@ -242,9 +244,7 @@ async function graphFiles(
   const files: SourceFile[] = [];
   for (const m of info.modules) {
     const path = rel(m.specifier);
-    if (!m.specifier.startsWith(prefix) || !/\.tsx?$/.test(path) || `${root}/${path}` === entry) {
-      continue;
-    }
+    if (!m.specifier.startsWith(prefix) || !/\.tsx?$/.test(path)) continue;
     const imports = new Set<string>();
     for (const d of m.dependencies ?? []) {
       for (const s of [d.code?.specifier, d.type?.specifier]) if (s) imports.add(rel(s));
