@@ -16,9 +16,7 @@
 import { isTempFileName } from "../lib/io/atomic_write.ts";
 import { type Calibration, DEFAULT_CALIBRATION, loadCalibration } from "../lib/core/calibration.ts";
 import { parseKb } from "../lib/bootpack/kb_parse.ts";
-import { UsageError } from "../cli/_args.ts";
-import { parseCommand } from "../cli/_common.ts";
-import { printError, printInfo, writeStdout } from "../cli/_output.ts";
+import { parseCommand, printError, printInfo, UsageError, writeStdout } from "../cli/shell.ts";
 
 const HELP =
   `Usage: deno task concurrency [-- --writers N] [--kb SEED_KB] [--dir DIR] [--calibration FILE]

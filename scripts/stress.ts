@@ -9,9 +9,14 @@
 
 import { CalibrationError } from "../lib/core/calibration.ts";
 import { runStress, type StressResult } from "../lib/certify/stress.ts";
-import { parseFlags, UsageError } from "../cli/_args.ts";
-import { calibrationOf } from "../cli/_common.ts";
-import { printError, printInfo, writeStdout } from "../cli/_output.ts";
+import {
+  calibrationOf,
+  parseFlags,
+  printError,
+  printInfo,
+  UsageError,
+  writeStdout,
+} from "../cli/shell.ts";
 
 const HELP = `Usage: deno task stress [BOOTPACK] [--map FROM=TO]... [--calibration FILE]
                         [--parallel N] [--json]

@@ -98,3 +98,59 @@ export async function copyExample(dir: string): Promise<{ bootpack: string; kb: 
 export function exampleMap(dir: string): string {
   return `\\\\DS-918\\kb=${dir}`;
 }
+
+/**
+ * Finds PowerShell 7 (`pwsh`) as `scripts/setup.sh` installs it: on `PATH`, else at
+ * `~/.dotnet/tools/pwsh`. Tests that run `verify.ps1` call it and fail (never skip) without it.
+ *
+ * @returns The path of the `pwsh` executable.
+ * @throws {Error} When neither place has it, with the command that installs it.
+ */
+export function findPwsh(): string {
+  const candidates = [
+    ...(Deno.env.get("PATH") ?? "").split(":").filter((d) => d !== "").map((d) => `${d}/pwsh`),
+    `${Deno.env.get("HOME") ?? ""}/.dotnet/tools/pwsh`,
+  ];
+  for (const candidate of candidates) {
+    try {
+      if (Deno.statSync(candidate).isFile) return candidate;
+    } catch {
+      // Not there: try the next place.
+    }
+  }
+  throw new Error(
+    "Cannot find pwsh on PATH or in ~/.dotnet/tools: run `bash scripts/setup.sh` (or " +
+      "`dotnet tool install --global PowerShell --version 7.6.9`)",
+  );
+}
+
+/**
+ * A digest of a folder's whole tree: every entry's relative path, kind and (for files) mode and
+ * SHA-256 of its bytes, sorted. Two equal digests mean the tree is byte for byte the same.
+ *
+ * @param dir The folder.
+ * @returns One line per entry, `path kind mode sha256`.
+ */
+export async function treeDigest(dir: string): Promise<string[]> {
+  const lines: string[] = [];
+  async function walk(rel: string): Promise<void> {
+    for await (const e of Deno.readDir(rel === "" ? dir : `${dir}/${rel}`)) {
+      const path = rel === "" ? e.name : `${rel}/${e.name}`;
+      const info = await Deno.lstat(`${dir}/${path}`);
+      const mode = ((info.mode ?? 0) & 0o7777).toString(8);
+      if (info.isFile) {
+        const bytes = await Deno.readFile(`${dir}/${path}`);
+        const hash = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes));
+        const hex = [...hash].map((b) => b.toString(16).padStart(2, "0")).join("");
+        lines.push(`${path} file ${mode} ${hex}`);
+      } else if (info.isDirectory) {
+        lines.push(`${path} dir ${mode}`);
+        await walk(path);
+      } else {
+        lines.push(`${path} ${info.isSymlink ? "symlink" : "other"} ${mode}`);
+      }
+    }
+  }
+  await walk("");
+  return lines.sort();
+}
