@@ -10,7 +10,6 @@
  */
 
 import { toHex } from "../core/sha256.ts";
-import type { CodedError } from "../core/error.ts";
 
 /** A DSSE envelope. */
 export interface Envelope {
@@ -47,7 +46,7 @@ export type SignatureCode =
   | "SUBJECTS_MISMATCH";
 
 /** A key that cannot be read, or a signature that does not verify. */
-export class SignatureError extends Error implements CodedError {
+export class SignatureError extends Error {
   /** The reason. */
   readonly code: SignatureCode;
   /**

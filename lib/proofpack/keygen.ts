@@ -7,7 +7,6 @@
  * @module
  */
 
-import type { CodedError } from "../core/error.ts";
 import { keyIdOf, pemEncode } from "./dsse.ts";
 
 /** File name of the private key in the `--out` folder. */
@@ -26,7 +25,7 @@ export interface KeyPairPem {
 }
 
 /** A key pair that cannot be written. */
-export class KeygenError extends Error implements CodedError {
+export class KeygenError extends Error {
   /** `KEY_EXISTS` (a file is already there) or `KEY_WRITE_FAILED`. */
   readonly code: "KEY_EXISTS" | "KEY_WRITE_FAILED";
   /**

@@ -18,7 +18,6 @@
  */
 
 import { sha256Hex } from "../core/sha256.ts";
-import type { CodedError } from "../core/error.ts";
 
 /** Where the tool goes in a pack. */
 export const TOOL_PATH = "tool/bootpack.js";
@@ -45,7 +44,7 @@ export interface PackTool {
 }
 
 /** A tool that cannot be found or built. */
-export class ToolError extends Error implements CodedError {
+export class ToolError extends Error {
   /** `TOOL_UNAVAILABLE`. */
   readonly code = "TOOL_UNAVAILABLE";
   /**
@@ -223,7 +222,14 @@ export async function packTool(options: PackToolOptions = {}): Promise<PackTool>
   } catch (error) {
     if (!(error instanceof ToolError)) throw error;
   }
-  await Deno.mkdir(cacheDir, { recursive: true });
+  try {
+    await Deno.mkdir(cacheDir, { recursive: true });
+  } catch (error) {
+    throw new ToolError(
+      `Cannot build the tool into "${cacheDir}": ${(error as Error).message}`,
+      { cause: error },
+    );
+  }
   const built = await buildBundle(cached, { sourceDir: src, version });
   return {
     bytes: built.bytes,
