@@ -213,8 +213,17 @@ export async function packTool(options: PackToolOptions = {}): Promise<PackTool>
   const src = sourceDir();
   const cacheDir = options.cacheDir ?? `${src}/dist/cache`;
   const { commit, note } = await sourceCommit(src);
+  let digest: string;
+  try {
+    digest = await sourceDigest(src);
+  } catch (error) {
+    throw new ToolError(
+      `Cannot bundle the source tree "${src}": ${(error as Error).message}`,
+      { cause: error },
+    );
+  }
   const key = await sha256Hex(
-    utf8(`${await sourceDigest(src)}\0${Deno.version.deno}\0${version}\0${commit}\0${note}`),
+    utf8(`${digest}\0${Deno.version.deno}\0${version}\0${commit}\0${note}`),
   );
   const cached = `${cacheDir}/bootpack-${key.slice(0, 24).toLowerCase()}.js`;
   try {
