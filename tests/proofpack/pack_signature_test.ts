@@ -211,3 +211,23 @@ Deno.test("a signed pack's signature verifies with openssl alone", async () => {
     assert.notEqual(wrong.code, 0);
   });
 });
+
+Deno.test("a signed pack copied to an empty folder replays with bash replay.sh and its own tool", async () => {
+  await withTempDir(async (dir) => {
+    const k = await keys(dir);
+    const pack = await exportPack(dir, "pack", k.priv);
+    const copy = `${dir}/empty/pack`;
+    await Deno.mkdir(`${dir}/empty`);
+    await new Deno.Command("cp", { args: ["-a", pack, copy] }).output();
+    const r = await new Deno.Command("bash", {
+      args: [`${copy}/replay.sh`],
+      cwd: `${dir}/empty`,
+      env: { BOOTPACK_CLI: `${copy}/tool/bootpack.js`, NO_COLOR: "1" },
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const err = new TextDecoder().decode(r.stderr);
+    assert.equal(r.code, 0, err);
+    assert.match(err, /replay: PASS/);
+  });
+});
