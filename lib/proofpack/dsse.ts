@@ -174,11 +174,18 @@ function derLength(n: number): number[] {
   return n < 0x80 ? [n] : [0x81, n];
 }
 
+/** What {@linkcode signEnvelope} signs. */
+export interface EnvelopeContent {
+  /** What the payload is, e.g. `application/vnd.in-toto+json`. */
+  readonly payloadType: string;
+  /** The payload's bytes. */
+  readonly payload: Uint8Array;
+}
+
 /**
- * Signs `payload` into a DSSE envelope.
+ * Signs a payload into a DSSE envelope.
  *
- * @param payloadType The payload type.
- * @param payload The payload's bytes.
+ * @param content The payload and its type.
  * @param key The signing key.
  * @returns The envelope.
  * @example
@@ -186,16 +193,16 @@ function derLength(n: number): number[] {
  * import { generateSigningKeyPair } from "./keygen.ts";
  * import { importSigningKey, importVerifyingKey, signEnvelope, verifyEnvelope } from "./dsse.ts";
  * const pair = await generateSigningKeyPair();
- * const env = await signEnvelope("t", new TextEncoder().encode("hi"), await importSigningKey(pair.privatePem));
+ * const env = await signEnvelope({ payloadType: "t", payload: new TextEncoder().encode("hi") }, await importSigningKey(pair.privatePem));
  * const out = await verifyEnvelope(env, await importVerifyingKey(pair.publicPem));
  * if (new TextDecoder().decode(out) !== "hi") throw new Error();
  * ```
  */
 export async function signEnvelope(
-  payloadType: string,
-  payload: Uint8Array,
+  content: EnvelopeContent,
   key: SigningKey,
 ): Promise<Envelope> {
+  const { payloadType, payload } = content;
   const raw = new Uint8Array(
     await crypto.subtle.sign(SIGN, key.privateKey, pae(payloadType, payload) as BufferSource),
   );

@@ -270,7 +270,10 @@ export async function exportProofpack(
     const config = content.filter((e) => e.path === COMMANDS_FILE);
     await put(STATEMENT_FILE, renderStatement(subjects, gates, config));
     if (options.signingKey !== undefined) {
-      const signed = await renderSignedStatement(content.slice(), gates, options.signingKey);
+      const signed = await renderSignedStatement(content.slice(), {
+        gates,
+        key: options.signingKey,
+      });
       await put(SIGNED_STATEMENT_FILE, signed);
     }
     const sumsText = renderSha256Sums(content);

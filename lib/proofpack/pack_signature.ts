@@ -39,12 +39,19 @@ export const SIGNED_STATEMENT_FILE = "statement.intoto.dsse.json";
 /** The DSSE payload type of an in-toto Statement. */
 export const IN_TOTO_PAYLOAD_TYPE = "application/vnd.in-toto+json";
 
+/** Options of {@linkcode renderSignedStatement}. */
+export interface SignStatementOptions {
+  /** The recorded gate runs. */
+  readonly gates: readonly GateRecord[];
+  /** The signing key. */
+  readonly key: SigningKey;
+}
+
 /**
  * Renders the signed statement: the DSSE envelope over the in-toto Statement of `subjects`.
  *
  * @param subjects Every file of the pack but `SHA256SUMS.txt` and the envelope.
- * @param gates The recorded gate runs (the statement's test-result predicate).
- * @param key The signing key.
+ * @param options The recorded gate runs (the statement's test-result predicate) and the key.
  * @returns The envelope's JSON text, ending with LF.
  * @example
  * ```ts
@@ -52,18 +59,21 @@ export const IN_TOTO_PAYLOAD_TYPE = "application/vnd.in-toto+json";
  * import { importSigningKey } from "./dsse.ts";
  * import { renderSignedStatement } from "./pack_signature.ts";
  * const key = await importSigningKey((await generateSigningKeyPair()).privatePem);
- * const t = await renderSignedStatement([{ path: "a", sha256: "AB".repeat(32) }], [], key);
+ * const t = await renderSignedStatement([{ path: "a", sha256: "AB".repeat(32) }], { gates: [], key });
  * if (JSON.parse(t).payloadType !== "application/vnd.in-toto+json") throw new Error();
  * ```
  */
 export async function renderSignedStatement(
   subjects: readonly { readonly path: string; readonly sha256: string }[],
-  gates: readonly GateRecord[],
-  key: SigningKey,
+  options: SignStatementOptions,
 ): Promise<string> {
+  const { gates, key } = options;
   const config = subjects.filter((s) => s.path === "gates/commands.json");
   const statement = new TextEncoder().encode(renderStatement(subjects, gates, config));
-  const envelope: Envelope = await signEnvelope(IN_TOTO_PAYLOAD_TYPE, statement, key);
+  const envelope: Envelope = await signEnvelope(
+    { payloadType: IN_TOTO_PAYLOAD_TYPE, payload: statement },
+    key,
+  );
   return JSON.stringify(envelope, null, 2) + "\n";
 }
 

@@ -67,7 +67,7 @@ Deno.test("signEnvelope() verifies; a changed payload, type or signature fails; 
   const verifier = await importVerifyingKey(pair.publicPem);
   assert.equal(signer.keyid, pair.keyid);
   assert.equal(verifier.keyid, await keyIdOf(pemDecode(pair.publicPem, "PUBLIC KEY")));
-  const env = await signEnvelope(TYPE, enc.encode('{"a":1}'), signer);
+  const env = await signEnvelope({ payloadType: TYPE, payload: enc.encode('{"a":1}') }, signer);
   assert.equal(
     new TextDecoder().decode(await verifyEnvelope(JSON.stringify(env), verifier)),
     '{"a":1}',
@@ -105,7 +105,10 @@ Deno.test("signEnvelope() verifies; a changed payload, type or signature fails; 
 Deno.test("signEnvelope(): openssl alone verifies the DER signature over the PAE bytes", async () => {
   const pair = await generateSigningKeyPair();
   const payload = enc.encode('{"_type":"https://in-toto.io/Statement/v1"}\n');
-  const env = await signEnvelope(TYPE, payload, await importSigningKey(pair.privatePem));
+  const env = await signEnvelope(
+    { payloadType: TYPE, payload },
+    await importSigningKey(pair.privatePem),
+  );
   await withTempDir(async (dir) => {
     await Deno.writeTextFile(`${dir}/pub.pem`, pair.publicPem);
     // The PAE is rebuilt here by hand, not with pae(): the format is checked, not the code.

@@ -129,7 +129,10 @@ Deno.test("proofpack verify --pubkey: wrong key, unsigned pack, tampered envelop
     const original = JSON.parse(await Deno.readTextFile(`${pack}/${SIGNED_STATEMENT_FILE}`));
     const forger = await importSigningKey(await Deno.readTextFile(k.otherPriv));
     const payload = Uint8Array.from(atob(original.payload), (c) => c.charCodeAt(0));
-    const again = await signEnvelope(IN_TOTO_PAYLOAD_TYPE, payload, { ...forger, keyid: k.keyid });
+    const again = await signEnvelope({ payloadType: IN_TOTO_PAYLOAD_TYPE, payload }, {
+      ...forger,
+      keyid: k.keyid,
+    });
     await Deno.writeTextFile(`${resigned}/${SIGNED_STATEMENT_FILE}`, JSON.stringify(again) + "\n");
     await rehash(resigned, SIGNED_STATEMENT_FILE);
     await expectFail(resigned, k.pub, "SIGNATURE_INVALID", "signed by another key under our keyid");
@@ -142,8 +145,10 @@ Deno.test("proofpack verify --pubkey: wrong key, unsigned pack, tampered envelop
     const short = JSON.parse(atob(original.payload));
     short.subject.shift();
     const shortEnv = await signEnvelope(
-      IN_TOTO_PAYLOAD_TYPE,
-      new TextEncoder().encode(JSON.stringify(short)),
+      {
+        payloadType: IN_TOTO_PAYLOAD_TYPE,
+        payload: new TextEncoder().encode(JSON.stringify(short)),
+      },
       signer,
     );
     await Deno.writeTextFile(`${fewer}/${SIGNED_STATEMENT_FILE}`, JSON.stringify(shortEnv) + "\n");
