@@ -426,7 +426,14 @@ export function pemDecode(text: string, label: string): Uint8Array {
       `Cannot read the key: expected one "${label}" PEM block, found ${blocks.length}`,
     );
   }
-  return fromBase64(blocks[0]![1]!.replace(/\s+/g, ""));
+  try {
+    return fromBase64(blocks[0]![1]!.replace(/\s+/g, ""));
+  } catch {
+    throw new SignatureError(
+      "KEY_INVALID",
+      `Cannot read the key: its "${label}" block is not base64`,
+    );
+  }
 }
 
 function toBase64(bytes: Uint8Array): string {

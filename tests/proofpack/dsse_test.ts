@@ -100,6 +100,10 @@ Deno.test("signEnvelope() verifies; a changed payload, type or signature fails; 
   await rejects(verifyEnvelope("[]", verifier), "SIGNATURE_INVALID");
   await rejects(importVerifyingKey(pair.privatePem), "KEY_INVALID");
   await rejects(importSigningKey(pair.publicPem), "KEY_INVALID");
+  await rejects(
+    importVerifyingKey("-----BEGIN PUBLIC KEY-----\nA\n-----END PUBLIC KEY-----\n"),
+    "KEY_INVALID",
+  );
 });
 
 Deno.test("signEnvelope(): openssl alone verifies the DER signature over the PAE bytes", async () => {
