@@ -37,7 +37,7 @@ export interface PackTool {
   readonly version: string;
   /** The source commit (40 hex digits), or `null` when unknown. */
   readonly commit: string | null;
-  /** Why the commit is unknown (`dirty`, `unknown (...)`), or `null` when it is known. */
+  /** Why the commit is unknown (`dirty: …`, `not a git checkout…`), or `null` when it is known. */
   readonly commitNote: string | null;
   /** Where it came from: the running bundle, the build cache, a fresh build, the binary. */
   readonly origin: "running bundle" | "cache" | "built" | "binary";
@@ -272,7 +272,7 @@ async function fromFile(
     sha256: (await sha256Hex(bytes)).toLowerCase(),
     version: banner?.version ?? version,
     commit: banner?.commit ?? null,
-    commitNote: banner === null ? "unknown (the bundle does not record it)" : banner.note,
+    commitNote: banner === null ? "the bundle does not record it" : banner.note,
     origin,
   };
 }
@@ -347,10 +347,10 @@ async function sourceCommit(src: string): Promise<{ commit: string | null; note:
   };
   const head = await git("rev-parse", "HEAD");
   if (head === null || !/^[0-9a-f]{40}$/.test(head)) {
-    return { commit: null, note: "unknown (not a git checkout, or git cannot run)" };
+    return { commit: null, note: "not a git checkout, or git cannot run" };
   }
   const status = await git("status", "--porcelain", "--untracked-files=no", "--", ".");
-  if (status === null) return { commit: null, note: "unknown (git status failed)" };
+  if (status === null) return { commit: null, note: "git status failed" };
   if (status !== "") return { commit: null, note: `dirty: uncommitted changes on ${head}` };
   return { commit: head, note: null };
 }
