@@ -236,3 +236,38 @@ Deno.test("a signed pack copied to an empty folder replays with bash replay.sh a
     assert.match(err, /replay: PASS/);
   });
 });
+
+Deno.test("certify --sign with an unusable key fails before any gate runs, with a code", async () => {
+  await withTempDir(async (dir) => {
+    const k = await keys(dir);
+    const { bootpack } = await copyExample(dir);
+    const r = await runCli(
+      [
+        "certify",
+        "--bootpack",
+        bootpack,
+        "--map",
+        exampleMap(dir),
+        "--out",
+        `${dir}/report`,
+        "--sign",
+        k.pub,
+      ],
+      {
+        permissions: [
+          "--allow-read",
+          "--allow-write",
+          "--allow-run",
+          "--allow-sys=hostname,osRelease",
+        ],
+      },
+    );
+    assert.equal(r.code, 1, r.stdout + r.stderr);
+    assert.match(r.stderr, /certify: KEY_INVALID: /);
+    assert.doesNotMatch(r.stderr + r.stdout, /G0|internal error/);
+    assert.deepEqual(
+      [...Deno.readDirSync(dir)].map((e) => e.name).filter((n) => n.startsWith("report")),
+      [],
+    );
+  });
+});
