@@ -7,6 +7,7 @@
 
 import { closest } from "./cli/_args.ts";
 import { printError, writeStderr, writeStdout } from "./cli/_output.ts";
+import { probePermissions, revokeUnneeded } from "./cli/_permissions.ts";
 
 type CommandMain = (args: string[]) => Promise<number>;
 
@@ -43,6 +44,10 @@ const COMMANDS: Readonly<Record<string, Command>> = {
   demo: {
     summary: "Run the pipeline on the bundled example (examples/)",
     load: async () => (await import("./cli/demo.ts")).main,
+  },
+  keygen: {
+    summary: "Write an ECDSA P-256 key pair to sign proofpacks (keygen --out DIR)",
+    load: async () => (await import("./cli/keygen.ts")).main,
   },
 };
 
@@ -109,8 +114,40 @@ export async function main(args: string[]): Promise<number> {
   }
 }
 
+/** The hidden first argument of the permission test hook (see `cli/_permissions.ts`). */
+const PROBE_FLAG = "--permission-probe";
+
+/**
+ * Runs the CLI as the program: first revokes every permission the command does not need (SPEC
+ * §8), whatever the process was granted, then runs it. With the hidden test hook
+ * `--permission-probe FILE COMMAND...` it revokes for COMMAND, then reports as JSON what it can
+ * still do instead of running COMMAND.
+ *
+ * @param args Command-line arguments.
+ * @returns The exit code.
+ * @example
+ * ```ts ignore
+ * import { runProgram } from "./cli.ts";
+ * Deno.exit(await runProgram(["acceptance", "bootpack.txt"]));
+ * ```
+ */
+export async function runProgram(args: string[]): Promise<number> {
+  if (args[0] === PROBE_FLAG) {
+    const [, file, ...command] = args;
+    if (file === undefined || command.length === 0) {
+      printError(`${PROBE_FLAG} needs FILE COMMAND...`);
+      return 2;
+    }
+    await revokeUnneeded(command);
+    writeStdout(JSON.stringify(await probePermissions(file)) + "\n");
+    return 0;
+  }
+  await revokeUnneeded(args);
+  return await main(args);
+}
+
 if (import.meta.main) {
   // Exit as soon as main has returned (every finally has run): a read that never answered, on a
   // share that went away, must not keep the process alive after the verdict.
-  Deno.exit(await main(Deno.args));
+  Deno.exit(await runProgram(Deno.args));
 }

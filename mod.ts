@@ -106,6 +106,9 @@ export {
   type ReplayReport,
 } from "./lib/proofpack/replay.ts";
 export type { GateRecord, PackEntry, PackFileProblem } from "./lib/proofpack/manifest.ts";
+export { type PackTool, packTool, type PackToolOptions } from "./lib/proofpack/tool.ts";
+export { importSigningKey, type SigningKey } from "./lib/proofpack/dsse.ts";
+export { generateSigningKeyPair, type KeyPairPem } from "./lib/proofpack/keygen.ts";
 
 // Certification.
 export { certify, type CertifyOptions, type CertifyResult } from "./lib/certify/certify.ts";

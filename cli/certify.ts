@@ -10,12 +10,18 @@ import { certify, CertifyError, type CertifyResult } from "../lib/certify/certif
 import { certificationVerdict, INVARIANTS } from "../lib/certify/report.ts";
 import type { PathMapping } from "../lib/bootpack/pointer_path.ts";
 import denoJson from "../deno.json" with { type: "json" };
+import { cliInvocation } from "../lib/certify/cli_process.ts";
+import { importSigningKey, SignatureError } from "../lib/proofpack/dsse.ts";
+import { packTool, ToolError } from "../lib/proofpack/tool.ts";
+import { FileReadError, readFileBytes } from "../lib/io/file_read.ts";
+import { codeOf, messageOf } from "../lib/core/error.ts";
+import { escapeText } from "../lib/core/escape.ts";
 import { UsageError } from "./_args.ts";
 import { calibrationOf, mapsOf, parseCommand } from "./_common.ts";
 import { printError, printInfo, writeStderr, writeStdout } from "./_output.ts";
 
 const USAGE =
-  "Usage: bootpack certify --bootpack FILE [--kb FILE] [--map FROM=TO]... [--out DIR] [--json]";
+  "Usage: bootpack certify --bootpack FILE [--kb FILE] [--map FROM=TO]... [--out DIR] [--sign KEY.pem] [--json]";
 
 const HELP = `${USAGE}
 
@@ -40,6 +46,7 @@ Options:
   --map FROM=TO        Follow a Windows POINTER on this host (repeatable), e.g.
                        --map '\\\\DS-918\\kb=examples'
   --out DIR            Report folder, new or empty (default: certification-<UTC time>)
+  --sign KEY.pem       Sign the report's proofpack (PKCS#8 key from bootpack keygen)
   --json               Print the result as one JSON object
   --calibration FILE   Thresholds file (JSON or JSONC), passed on to every command;
                        default: the built-in budgets/calibration.json
@@ -74,6 +81,7 @@ export async function main(args: string[]): Promise<number> {
       map: { type: "string", multiple: true },
       out: { type: "string" },
       json: { type: "boolean" },
+      sign: { type: "string" },
     });
     if (flags.values["help"]) {
       writeStdout(HELP);
@@ -112,6 +120,19 @@ export async function main(args: string[]): Promise<number> {
   const out = (flags.values["out"] as string | undefined) ??
     `certification-${new Date().toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z")}`;
   const calibrationFile = flags.values["calibration"] as string | undefined;
+  const sign = flags.values["sign"] as string | undefined;
+  try {
+    await prepareExport(sign, calibration);
+  } catch (error) {
+    if (
+      error instanceof SignatureError || error instanceof ToolError ||
+      error instanceof FileReadError || isConfinement(error)
+    ) {
+      printError(`certify: ${codeOf(error, "IO_ERROR")}: ${escapeText(messageOf(error))}`);
+      return 1;
+    }
+    throw error;
+  }
   let result: CertifyResult;
   // Ctrl-C: stop between steps and remove the scratch and staging folders (no half report).
   const interrupt = new AbortController();
@@ -128,6 +149,7 @@ export async function main(args: string[]): Promise<number> {
       calibrationFile,
       kb: flags.values["kb"] as string | undefined,
       maps,
+      ...(sign === undefined ? {} : { signKey: absolutePath(sign) }),
       tool: `bootpack ${denoJson.version}`,
       commandLine: ["bootpack", "certify", ...rest].map(quote).join(" "),
       onProgress: (message) => printInfo(message),
@@ -185,6 +207,30 @@ export async function main(args: string[]): Promise<number> {
     writeStdout(lines.join("\n") + "\n");
   }
   return result.pass ? 0 : 1;
+}
+
+/**
+ * Before any gate runs: the children must be confinable (not a compiled binary), the signing key
+ * must be usable, and the tool the report's pack carries is built (from source, into the cache
+ * its write-confined export then only reads).
+ */
+async function prepareExport(
+  sign: string | undefined,
+  calibration: Awaited<ReturnType<typeof calibrationOf>>,
+): Promise<void> {
+  cliInvocation(["acceptance"], { permissions: ["--allow-read"] });
+  if (sign !== undefined) {
+    await importSigningKey(new TextDecoder().decode(await readFileBytes(sign, { calibration })));
+  }
+  await packTool({ version: denoJson.version });
+}
+
+function isConfinement(error: unknown): boolean {
+  return (error as { code?: unknown } | null)?.code === "CONFINEMENT_UNAVAILABLE";
+}
+
+function absolutePath(path: string): string {
+  return /^([A-Za-z]:)?[\\/]/.test(path) ? path : `${Deno.cwd()}/${path}`;
 }
 
 function quote(arg: string): string {

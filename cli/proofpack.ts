@@ -11,6 +11,11 @@ import { ExportError, exportProofpack, type PackProgress } from "../lib/proofpac
 import { SUMS_FILE } from "../lib/proofpack/manifest.ts";
 import { replayProofpack, type ReplayReport } from "../lib/proofpack/replay.ts";
 import { verifyProofpack, type VerifyReport } from "../lib/proofpack/verify.ts";
+import { importSigningKey, SignatureError, type SigningKey } from "../lib/proofpack/dsse.ts";
+import { type PackSignature, verifyPackSignature } from "../lib/proofpack/pack_signature.ts";
+import { packTool, ToolError } from "../lib/proofpack/tool.ts";
+import { readFileBytes } from "../lib/io/file_read.ts";
+import { escapeText } from "../lib/core/escape.ts";
 import { type ParsedFlags, UsageError } from "./_args.ts";
 import {
   calibrationOf,
@@ -22,8 +27,9 @@ import {
 } from "./_common.ts";
 import { printError, printInfo, writeStderr, writeStdout } from "./_output.ts";
 
-const USAGE = `Usage: bootpack proofpack export --out DIR [--bootpack FILE] [--kb FILE] [FILE...]
-       bootpack proofpack verify DIR [--json] [--root HEX]
+const USAGE =
+  `Usage: bootpack proofpack export --out DIR [--bootpack FILE] [--kb FILE] [--sign KEY.pem] [FILE...]
+       bootpack proofpack verify DIR [--json] [--root HEX] [--pubkey PUB.pem]
        bootpack proofpack replay DIR [--cli PATH] [--json] [--root HEX]`;
 
 const HELP = `${USAGE}
@@ -40,17 +46,20 @@ Exit codes: 0 pass, 1 check failed or bad input, 2 usage error.
 `;
 
 const EXPORT_HELP =
-  `Usage: bootpack proofpack export --out DIR [--bootpack FILE] [--kb FILE] [--map FROM=TO]... [FILE...]
+  `Usage: bootpack proofpack export --out DIR [--bootpack FILE] [--kb FILE] [--map FROM=TO]... [--sign KEY.pem] [FILE...]
 
 Writes a new proofpack into DIR (which must not exist, or be empty):
   evidence/          the BootPack, its KB and every FILE, by name
   gates/             acceptance and selftest run on the pack's own copies: output and commands
   MANIFEST.json      path, size and SHA256 of every file above
-  toolchain.json     runtime, OS and tool versions
+  tool/bootpack.js   the single-file bundle of this bootpack, which replay runs by default
+  toolchain.json     runtime, OS and tool versions; the tool's SHA256 and source commit
   replay.sh          bash: checks the sums, re-runs the gates read-only, compares
   verify.ps1         Windows PowerShell 5.1: checks every SHA256 (UTF-8 with BOM, ASCII)
   statement.intoto.UNSIGNED.json   in-toto Statement v1 (test-result), unsigned:
                      sign it with cosign attest-blob --statement
+  statement.intoto.dsse.json   with --sign: DSSE envelope (ECDSA P-256) over the in-toto
+                     Statement of every file; proofpack verify --pubkey checks it
   SHA256SUMS.txt     GNU format, every file but itself: sha256sum -c --strict SHA256SUMS.txt
 Prints the root digest, the SHA256 of SHA256SUMS.txt, which covers the whole pack: record it
 elsewhere. The same inputs give byte-identical files; set SOURCE_DATE_EPOCH to fix the time
@@ -61,6 +70,7 @@ Options:
   --bootpack FILE      The BootPack whose gates are recorded
   --kb FILE            Its external KB (default: the file its POINTER names)
   --map FROM=TO        Find the POINTER's KB on this host (repeatable)
+  --sign KEY.pem       Sign the pack with this PKCS#8 private key (bootpack keygen)
   --json               Print {dir, root, files, gates} as JSON
 ${COMMON_HELP}
 
@@ -69,7 +79,7 @@ Example:
     --kb examples/BUG_KB.json.txt
 `;
 
-const VERIFY_HELP = `Usage: bootpack proofpack verify DIR [--json] [--root HEX]
+const VERIFY_HELP = `Usage: bootpack proofpack verify DIR [--json] [--root HEX] [--pubkey PUB.pem]
 
 Checks a proofpack against its SHA256SUMS.txt, by path: missing and extra files (completeness),
 modified files and disagreements between MANIFEST.json, the statement and SHA256SUMS.txt
@@ -78,6 +88,10 @@ modified files and disagreements between MANIFEST.json, the statement and SHA256
 Options:
   --json               Print the report as one JSON object
   --root HEX           The root digest recorded at export; a different one fails
+  --pubkey PUB.pem     The exporter's SPKI public key: the pack must be signed by it and the
+                       signed statement must name exactly the pack's files and digests
+                       (SIGNATURE_MISSING, SIGNATURE_INVALID, SIGNATURE_WRONG_KEY,
+                       SUBJECTS_MISMATCH otherwise)
 ${COMMON_HELP}
 `;
 
@@ -132,6 +146,10 @@ export async function main(args: string[]): Promise<number> {
       printError(`proofpack: ${error.message}`);
       return 1;
     }
+    if (error instanceof SignatureError || error instanceof ToolError) {
+      printError(`proofpack: ${error.code}: ${escapeText(error.message)}`);
+      return 1;
+    }
     throw error;
   }
 }
@@ -143,6 +161,7 @@ async function runExport(args: string[]): Promise<number> {
     kb: { type: "string" },
     map: { type: "string", multiple: true },
     json: { type: "boolean" },
+    sign: { type: "string" },
   });
   if (flags.values["help"]) {
     writeStdout(EXPORT_HELP);
@@ -159,7 +178,11 @@ async function runExport(args: string[]): Promise<number> {
   const chaos = chaosOf(flags);
   const calibration = await calibrationOf(flags);
   const createdAt = sourceDateEpoch();
+  const signingKey = await signingKeyOf(flags, calibration);
+  const tool = await packTool({ version: denoJson.version });
   const result = await exportProofpack(out, {
+    tool,
+    signingKey,
     bootpack,
     kb,
     files: flags.positionals,
@@ -187,6 +210,7 @@ async function runVerify(args: string[]): Promise<number> {
   const flags = parseCommand(args, {
     json: { type: "boolean" },
     root: { type: "string" },
+    pubkey: { type: "string" },
   });
   if (flags.values["help"]) {
     writeStdout(VERIFY_HELP);
@@ -194,15 +218,26 @@ async function runVerify(args: string[]): Promise<number> {
   }
   const dir = onePositional(flags, "DIR");
   const root = rootOf(flags);
+  const calibration = await calibrationOf(flags);
+  const pubkey = stringFlag(flags, "pubkey");
+  const publicPem = pubkey === undefined
+    ? undefined
+    : new TextDecoder().decode(await readFileBytes(pubkey, { calibration }));
   const report = await verifyProofpack(dir, {
     expectedRoot: root,
     chaos: chaosOf(flags),
-    calibration: await calibrationOf(flags),
+    calibration,
     onProgress: progressPrinter("hashing"),
   });
-  if (flags.values["json"]) writeStdout(JSON.stringify(report, null, 2) + "\n");
-  else writeStdout(formatVerify(report));
-  return report.ok ? 0 : 1;
+  const signature = publicPem === undefined
+    ? undefined
+    : await signatureOf(dir, publicPem, report, calibration);
+  const ok = report.ok && (signature === undefined || "keyid" in signature);
+  if (flags.values["json"]) {
+    const json = signature === undefined ? report : { ...report, ok, signature };
+    writeStdout(JSON.stringify(json, null, 2) + "\n");
+  } else writeStdout(formatVerify(report, signature));
+  return ok ? 0 : 1;
 }
 
 async function runReplay(args: string[]): Promise<number> {
@@ -232,6 +267,7 @@ async function runReplay(args: string[]): Promise<number> {
  * Formats a verify report: one line per finding, then completeness, validity and the verdict.
  *
  * @param r The report.
+ * @param signature The outcome of `--pubkey`, when given.
  * @returns The text for stdout.
  * @example
  * ```ts
@@ -240,7 +276,7 @@ async function runReplay(args: string[]): Promise<number> {
  * if (!t.includes("MISSING a")) throw new Error(t);
  * ```
  */
-export function formatVerify(r: VerifyReport): string {
+export function formatVerify(r: VerifyReport, signature?: SignatureOutcome): string {
   const lines: string[] = [];
   for (const u of r.unsafe) lines.push(`UNSAFE ${printable(u.path)}: ${printable(u.reason)}`);
   for (const p of r.missing) lines.push(`MISSING ${printable(p)}`);
@@ -264,10 +300,22 @@ export function formatVerify(r: VerifyReport): string {
     } (${r.matched} of ${r.listed} files match, ${r.modified.length} modified, ${r.unsafe.length} unsafe, ${r.problems.length} inconsistent)`,
   );
   lines.push(`root: ${r.root ?? "NA"}`);
+  if (signature !== undefined) {
+    lines.push(
+      "keyid" in signature
+        ? `signature: PASS (signed by key ${signature.keyid}, ${signature.subjects} files named)`
+        : `signature: FAIL ${signature.code}: ${printable(signature.message)}`,
+    );
+  }
+  const signed = signature !== undefined && "keyid" in signature;
   lines.push(
-    r.ok
-      ? `[PASS] proofpack ${r.dir} verified: ${r.listed} files`
-      : `[FAIL] proofpack ${r.dir} does not verify`,
+    r.ok && (signature === undefined || signed)
+      ? `[PASS] proofpack ${r.dir} verified: ${r.listed} files${
+        signed ? `, signed by key ${signature.keyid}` : ""
+      }`
+      : `[FAIL] proofpack ${r.dir} does not verify${
+        signature !== undefined && !signed ? ` (${signature.code})` : ""
+      }`,
   );
   return lines.join("\n") + "\n";
 }
@@ -316,6 +364,34 @@ function progressPrinter(verb: string): (p: PackProgress) => void {
     if (tty) writeStderr(`\r${line}${p.files === p.totalFiles ? "\n" : ""}`);
     else printInfo(line);
   };
+}
+
+/** What `verify --pubkey` found: the signing key, or why the signature was refused. */
+export type SignatureOutcome = PackSignature | { readonly code: string; readonly message: string };
+
+async function signatureOf(
+  dir: string,
+  publicPem: string,
+  report: VerifyReport,
+  calibration: Awaited<ReturnType<typeof calibrationOf>>,
+): Promise<SignatureOutcome> {
+  try {
+    return await verifyPackSignature(dir, publicPem, { root: report.root, calibration });
+  } catch (error) {
+    if (error instanceof SignatureError) return { code: error.code, message: error.message };
+    throw error;
+  }
+}
+
+async function signingKeyOf(
+  flags: ParsedFlags,
+  calibration: Awaited<ReturnType<typeof calibrationOf>>,
+): Promise<SigningKey | undefined> {
+  const path = stringFlag(flags, "sign");
+  if (path === undefined) return undefined;
+  return await importSigningKey(
+    new TextDecoder().decode(await readFileBytes(path, { calibration })),
+  );
 }
 
 function stringFlag(flags: ParsedFlags, name: string): string | undefined {

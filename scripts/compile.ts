@@ -6,13 +6,22 @@
  *
  * `deno compile` downloads the target's runtime (denort) from Deno's release host the first time:
  * run this on a connected machine. The program reads nothing from its source tree at run time (the
- * calibration is built in), so the binary is all a host needs.
+ * calibration is built in), so the binary is all a host needs. The bundle (`dist/bootpack.js`, built
+ * first) is included in the binary, so that the packs the binary exports carry it as their tool.
+ *
+ * Each command revokes at dispatch what it does not use (`cli/_permissions.ts`), so the baked-in
+ * union does not widen any command. One limit: a binary cannot narrow a permission for a child it
+ * starts, so certify, which confines the writers it runs to scratch folders, refuses to run from
+ * a binary (`CONFINEMENT_UNAVAILABLE`); run it with `deno run … dist/bootpack.js certify`.
  *
  * @module
  */
 // deno-lint-ignore-file no-console
 
 import { parseArgs } from "node:util";
+import denoJson from "../deno.json" with { type: "json" };
+import { buildBundle } from "../lib/proofpack/tool.ts";
+import { BUNDLE_OUT } from "./bundle.ts";
 
 /** Targets built by default. */
 export const TARGETS = [
@@ -49,6 +58,8 @@ export function compileArgs(target: string): string[] {
     ...PERMISSIONS,
     "--target",
     target,
+    "--include",
+    BUNDLE_OUT,
     "--output",
     `dist/${target}/${exe}`,
     "cli.ts",
@@ -80,6 +91,10 @@ Builds dist/<target>/bootpack[.exe] for ${TARGETS.join(", ")}.
     return 0;
   }
   const targets = values.target ?? [...TARGETS];
+  if (!values["dry-run"]) {
+    await Deno.mkdir("dist", { recursive: true });
+    await buildBundle(BUNDLE_OUT, { version: denoJson.version });
+  }
   let failed = 0;
   for (const target of targets) {
     const args = compileArgs(target);
@@ -88,7 +103,7 @@ Builds dist/<target>/bootpack[.exe] for ${TARGETS.join(", ")}.
       continue;
     }
     console.error(`compile: ${target}`);
-    const out = await new Deno.Command(Deno.execPath(), {
+    const out = await new Deno.Command("deno", {
       args,
       stdout: "inherit",
       stderr: "inherit",

@@ -67,6 +67,8 @@ export interface CertifyOptions {
   readonly onProgress?: (message: string) => void;
   /** Stops the certification between steps (e.g. on Ctrl-C): nothing is published. */
   readonly signal?: AbortSignal;
+  /** Sign the report's proofpack with this PKCS#8 key file (absolute path). Default: unsigned. */
+  readonly signKey?: string | undefined;
 }
 
 /** Result of {@linkcode certify}. */
@@ -309,6 +311,7 @@ export async function certify(bootpack: string, options: CertifyOptions): Promis
         "--kb",
         input.kb,
         ...files,
+        ...(options.signKey === undefined ? [] : ["--sign", options.signKey]),
         ...extra,
       ],
       [staging],

@@ -1,8 +1,17 @@
 /**
  * Runs this program's own CLI as a separate process, the one place that knows how: from source,
  * `deno run --no-prompt <exact permissions> <repo>/cli.ts …` (the repository found from the main
- * module); from a compiled binary (`bootpack`, whose permissions are built in), the binary itself. Used by the stress and certification gates,
- * which must measure and judge commands as a user runs them.
+ * module); as the bundle (`deno run … bootpack.js`), `deno run --no-prompt <exact permissions>
+ * bootpack.js …`; from a compiled binary (`bootpack`, whose permissions are built in), the binary
+ * itself. Used by the stress and certification gates, which must measure and judge commands as a
+ * user runs them.
+ *
+ * A compiled binary cannot narrow a permission for its child: it carries the union of the
+ * commands' permissions, and Deno can revoke a grant but not narrow it (revoking one path of a
+ * wider grant changes nothing). Each command still revokes the kinds it does not use at dispatch,
+ * but write confinement to a folder (`--allow-write=DIR`) is impossible there, so asking for it
+ * fails closed (`CONFINEMENT_UNAVAILABLE`) instead of running unconfined: run certify with the
+ * bundle (`deno run … bootpack.js certify`) where write confinement is wanted.
  *
  * @module
  */
@@ -52,8 +61,11 @@ export interface CliInvocation {
   readonly command: string;
   /** Its arguments. */
   readonly args: readonly string[];
-  /** `source` when run with `deno run cli.ts`, `binary` when the compiled program runs itself. */
-  readonly mode: "source" | "binary";
+  /**
+   * `source` when run with `deno run cli.ts`, `bundle` with `deno run bootpack.js`, `binary` when
+   * the compiled program runs itself.
+   */
+  readonly mode: "source" | "bundle" | "binary";
 }
 
 /** Options of {@linkcode cliInvocation}. */
@@ -74,6 +86,8 @@ export interface CliInvocationOptions {
  * @returns The program and its arguments.
  * @throws {TypeError} When `args` is empty or names a command with no known permissions and none
  * are given.
+ * @throws {ConfinementError} `CONFINEMENT_UNAVAILABLE` when the program is a compiled binary and
+ * `permissions` are given: the binary cannot narrow them for its child.
  * @example
  * ```ts
  * import { cliInvocation } from "./cli_process.ts";
@@ -93,34 +107,59 @@ export function cliInvocation(
   const base = exec.slice(Math.max(exec.lastIndexOf("/"), exec.lastIndexOf("\\")) + 1)
     .toLowerCase();
   if (base !== "deno" && base !== "deno.exe") {
+    if (options.permissions !== undefined) {
+      throw new ConfinementError(
+        `Cannot run "${name}" with ${options.permissions.join(" ")} from the compiled binary ` +
+          `"${exec}": a binary carries its permissions and cannot narrow them for a child; run ` +
+          `it with Deno and the bundle instead (deno run ... bootpack.js ${name})`,
+      );
+    }
     return { command: exec, args: [...args], mode: "binary" };
   }
   const permissions = options.permissions ?? COMMAND_PERMISSIONS[name];
   if (permissions === undefined) {
     throw new TypeError(`Cannot run the CLI "${name}": no permissions known for this command`);
   }
+  const program = options.cliPath ?? sourceCliPath();
   return {
     command: exec,
-    args: [
-      "run",
-      "--no-prompt",
-      "--quiet",
-      ...permissions,
-      options.cliPath ?? sourceCliPath(),
-      ...args,
-    ],
-    mode: "source",
+    args: ["run", "--no-prompt", "--quiet", ...permissions, program, ...args],
+    mode: /\.[cm]?js$/.test(program) ? "bundle" : "source",
   };
 }
 
+/** A child process that cannot be confined as asked (a compiled binary cannot narrow). */
+export class ConfinementError extends Error {
+  /** `CONFINEMENT_UNAVAILABLE`. */
+  readonly code = "CONFINEMENT_UNAVAILABLE";
+  /**
+   * Creates the error.
+   *
+   * @param message What cannot be done.
+   */
+  constructor(message: string) {
+    super(message);
+    this.name = "ConfinementError";
+  }
+}
+
 /**
- * Where `cli.ts` is when running from source: the main module itself when it is `cli.ts`, else the
- * `cli.ts` of the source tree this module belongs to (a script under `scripts/`, a test under
- * `tests/`). A compiled binary never gets here: it runs itself.
+ * What to run with `deno run`: the main module itself when it is `cli.ts`; the bundle when this
+ * module is part of one (in the bundle every module is one file, so this module's URL is the
+ * bundle's: it reads nothing of a source tree); else the `cli.ts` of the source tree this module
+ * belongs to (a script under `scripts/`, a test under `tests/`). A compiled binary never gets
+ * here: it runs itself.
  */
 function sourceCliPath(): string {
   const main = Deno.mainModule;
-  const url = main.endsWith("/cli.ts") ? new URL(main) : new URL("../../cli.ts", import.meta.url);
+  const here = new URL(import.meta.url);
+  const bundled = here.protocol === "file:" &&
+    !here.pathname.endsWith("/lib/certify/cli_process.ts");
+  const url = main.endsWith("/cli.ts")
+    ? new URL(main)
+    : bundled
+    ? here
+    : new URL("../../cli.ts", import.meta.url);
   if (url.protocol !== "file:") {
     throw new TypeError(`Cannot locate the CLI "${url.href}": not a local file`);
   }

@@ -35,6 +35,9 @@ import {
 } from "./manifest.ts";
 import { encodeVerifyPs1, renderReplaySh } from "./scripts.ts";
 import { sha256Hex } from "../core/sha256.ts";
+import type { SigningKey } from "./dsse.ts";
+import { renderSignedStatement, SIGNED_STATEMENT_FILE } from "./pack_signature.ts";
+import { type PackTool, TOOL_PATH } from "./tool.ts";
 
 /** Progress of an export or a verify, for a progress line. */
 export interface PackProgress {
@@ -72,6 +75,10 @@ export interface ExportOptions {
   readonly concurrency?: number;
   /** Progress callback (called often; throttle it). */
   readonly onProgress?: (p: PackProgress) => void;
+  /** The bundle to carry as `tool/bootpack.js` (see `tool.ts`'s `packTool`). Default none. */
+  readonly tool?: PackTool | undefined;
+  /** Sign the pack: adds `statement.intoto.dsse.json` (see `pack_signature.ts`). Default none. */
+  readonly signingKey?: SigningKey | undefined;
 }
 
 /** What an export wrote. */
@@ -242,9 +249,13 @@ export async function exportProofpack(
       await put(COMMANDS_FILE, renderGateCommands(gates));
     }
 
-    // 4. Toolchain, scripts, inventory, statement, sums.
+    // 4. Tool, toolchain, scripts, inventory, statement, sums.
     const version = options.toolVersion ?? "unknown";
-    await put(TOOLCHAIN_FILE, renderToolchain(version));
+    if (options.tool !== undefined) {
+      await Deno.mkdir(`${tmp}/tool`);
+      await put(TOOL_PATH, options.tool.bytes);
+    }
+    await put(TOOLCHAIN_FILE, renderToolchain(version, options.tool));
     await put(REPLAY_FILE, renderReplaySh(gates), 0o755);
     await put(VERIFY_FILE, encodeVerifyPs1());
     const created = (options.createdAt ?? new Date()).toISOString().replace(/\.\d{3}Z$/, "Z");
@@ -258,6 +269,13 @@ export async function exportProofpack(
     const subjects = content.slice();
     const config = content.filter((e) => e.path === COMMANDS_FILE);
     await put(STATEMENT_FILE, renderStatement(subjects, gates, config));
+    if (options.signingKey !== undefined) {
+      const signed = await renderSignedStatement(content.slice(), {
+        gates,
+        key: options.signingKey,
+      });
+      await put(SIGNED_STATEMENT_FILE, signed);
+    }
     const sumsText = renderSha256Sums(content);
     const sumsBytes = new TextEncoder().encode(sumsText);
     await Deno.writeFile(`${tmp}/${SUMS_FILE}`, sumsBytes, { createNew: true, mode: 0o644 });
@@ -281,6 +299,7 @@ export async function exportProofpack(
  * Renders `toolchain.json`: the runtime, OS and tool versions that wrote the pack.
  *
  * @param toolVersion Version of bootpack.
+ * @param tool The bundle the pack carries, if any: its path, SHA256 and source commit.
  * @returns The text, ending with LF.
  * @example
  * ```ts
@@ -288,7 +307,7 @@ export async function exportProofpack(
  * if (JSON.parse(renderToolchain("1.0")).runtime.deno !== Deno.version.deno) throw new Error();
  * ```
  */
-export function renderToolchain(toolVersion: string): string {
+export function renderToolchain(toolVersion: string, tool?: PackTool): string {
   let release: string;
   try {
     release = Deno.osRelease();
@@ -298,7 +317,16 @@ export function renderToolchain(toolVersion: string): string {
   return JSON.stringify(
     {
       format: PACK_FORMAT,
-      tool: { name: "bootpack", version: toolVersion },
+      tool: {
+        name: "bootpack",
+        version: toolVersion,
+        ...(tool === undefined ? {} : {
+          path: TOOL_PATH,
+          sha256: tool.sha256.toLowerCase(),
+          commit: tool.commit,
+          ...(tool.commitNote === null ? {} : { commit_note: tool.commitNote }),
+        }),
+      },
       runtime: {
         deno: Deno.version.deno,
         v8: Deno.version.v8,

@@ -175,7 +175,8 @@ manifest_files() {
                               print toupper(h) "  " p }' MANIFEST.json | sort
 }
 sums_content_files() {
-  grep -v -e '  MANIFEST[.]json$' -e '  statement[.]intoto[.]UNSIGNED[.]json$' -- "$sums" |
+  grep -v -e '  MANIFEST[.]json$' -e '  statement[.]intoto[.]UNSIGNED[.]json$' \\
+    -e '  statement[.]intoto[.]dsse[.]json$' -- "$sums" |
     awk '{ print toupper(substr($0, 1, 64)) substr($0, 65) }' | sort
 }
 if ! diff -- <(manifest_files) <(sums_content_files) >&2; then

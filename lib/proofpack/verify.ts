@@ -26,6 +26,7 @@ import {
   SUMS_FILE,
   type SumsLine,
 } from "./manifest.ts";
+import { SIGNED_STATEMENT_FILE } from "./pack_signature.ts";
 import { sha256Hex } from "../core/sha256.ts";
 import { messageOf } from "../core/error.ts";
 
@@ -223,7 +224,8 @@ export async function verifyProofpack(
   });
 
   // 4. The pack's own files agree with the sums and with each other.
-  const own = new Set([SUMS_FILE, MANIFEST_FILE, STATEMENT_FILE]);
+  // The signed statement comes after MANIFEST and the unsigned statement, which cannot list it.
+  const own = new Set([SUMS_FILE, MANIFEST_FILE, STATEMENT_FILE, SIGNED_STATEMENT_FILE]);
   const textOf = async (path: string): Promise<string | null> => {
     if (!present.has(path)) {
       if (!missing.includes(path)) whole(path, `is not listed in ${SUMS_FILE}`);
@@ -295,7 +297,9 @@ export async function verifyProofpack(
     const s = parseStatementSubjects(statementText);
     if (!s.ok) problems.push(...s.problems);
     else {
-      const expected = listed.filter((l) => l.path !== STATEMENT_FILE);
+      const expected = listed.filter((l) =>
+        l.path !== STATEMENT_FILE && l.path !== SIGNED_STATEMENT_FILE
+      );
       const before = problems.length;
       compareSets(STATEMENT_FILE, s.value, expected, null, problems);
       if (problems.length === before && gates !== null) {

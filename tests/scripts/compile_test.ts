@@ -1,5 +1,6 @@
 import { deepEqual, equal, ok } from "node:assert/strict";
 import { compileArgs, PERMISSIONS, TARGETS } from "../../scripts/compile.ts";
+import { COMMAND_PERMISSIONS } from "../../lib/certify/cli_process.ts";
 import { ROOT } from "../_helpers.ts";
 
 Deno.test("compileArgs() bakes in no network and no blanket permission, for every target", () => {
@@ -8,17 +9,63 @@ Deno.test("compileArgs() bakes in no network and no blanket permission, for ever
     ok(!args.some((a) => a === "-A" || a === "--allow-all" || a.startsWith("--allow-net")), target);
     ok(args.includes("--target") && args.includes(target));
     equal(args.at(-1), "cli.ts");
+    equal(args[args.indexOf("--include") + 1], "dist/bootpack.js", "the binary carries the bundle");
   }
   ok(compileArgs("x86_64-pc-windows-msvc").includes("dist/x86_64-pc-windows-msvc/bootpack.exe"));
   deepEqual(TARGETS.length, 3);
   ok(PERMISSIONS.includes("--no-prompt"));
 });
 
+/** Permission flags as kind -> scope (`*` for a blanket grant of that kind). */
+function scopes(flags: readonly string[]): Map<string, Set<string>> {
+  const out = new Map<string, Set<string>>();
+  for (const f of flags) {
+    const m = /^--allow-([a-z]+)(?:=(.*))?$/.exec(f);
+    if (!m) continue;
+    const set = out.get(m[1]!) ?? new Set<string>();
+    for (const v of m[2] === undefined ? ["*"] : m[2].split(",")) set.add(v);
+    out.set(m[1]!, set);
+  }
+  for (const [k, set] of out) if (set.has("*")) out.set(k, new Set(["*"]));
+  return out;
+}
+
+function render(m: Map<string, Set<string>>): string[] {
+  return [...m].map(([k, s]) => `${k}=${[...s].sort().join(",")}`).sort();
+}
+
+Deno.test("the binary's permissions are exactly the union of the commands' tasks, no network", () => {
+  const union = scopes(Object.values(COMMAND_PERMISSIONS).flat());
+  deepEqual(render(scopes(PERMISSIONS)), render(union));
+  ok(!union.has("net") && !union.has("ffi"));
+  // Every CLI command's task is in the union (a command left out would not be covered).
+  for (
+    const name of [
+      "acceptance",
+      "selftest",
+      "ingest",
+      "rebuild",
+      "proofpack",
+      "certify",
+      "demo",
+      "keygen",
+    ]
+  ) {
+    ok(name in COMMAND_PERMISSIONS, name);
+  }
+});
+
+});
+
 /** Places that may reach into the source tree, each with the reason it is safe. */
 const KNOWN: Readonly<Record<string, string>> = {
   // Locates cli.ts to re-run the CLI when running from source (a compiled binary runs itself);
-  // the bundle helper (issue 12) makes it bundle-aware.
+  // in the bundle it runs the bundle itself.
   "lib/certify/cli_process.ts": "import.meta.url, Deno.mainModule",
+  // The pack's tool: from source it bundles the source tree (cached in dist/cache/), in the
+  // binary it takes the included dist/bootpack.js, as the bundle it is its own file;
+  // tests/proofpack/tool_test.ts runs the bundle from a folder with no source.
+  "lib/proofpack/tool.ts": "import.meta.url",
 };
 
 /** Ways a module can find or read files relative to its own source. */
