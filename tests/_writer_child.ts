@@ -19,7 +19,7 @@
 import { DEFAULT_CALIBRATION } from "../lib/core/calibration.ts";
 import { ingestEntry } from "../lib/writers/ingest.ts";
 import { rebuildBootPack } from "../lib/writers/rebuild.ts";
-import type { WriterOptions, WriterStep } from "../lib/writers/writer.ts";
+import type { WriterSeamOptions, WriterStep } from "../lib/writers/_options.ts";
 
 const [command, a, b, ...rest] = Deno.args;
 const flag = (name: string): string | undefined => {
@@ -42,7 +42,7 @@ if (rest.includes("--barrier")) {
   reader.releaseLock();
 }
 
-const options: WriterOptions = {
+const options: WriterSeamOptions = {
   calibration: {
     ...DEFAULT_CALIBRATION,
     retry_count: Number(flag("--retry-count") ?? DEFAULT_CALIBRATION.retry_count),
