@@ -8,7 +8,7 @@
 import type { Diagnostic } from "../core/diagnostic.ts";
 import { countNewlines, jsonErrorLine, shortJsonMessage } from "./_json_error.ts";
 import { messageOf } from "../core/error.ts";
-import { type DuplicateMember, scanJsonText } from "./json_text.ts";
+import { scanJsonText } from "./json_text.ts";
 
 /** What a valid KB holds, as the gates count it. */
 export interface KbSummary {
@@ -21,7 +21,7 @@ export interface KbSummary {
   /** 0-based indexes of entries with a `blocking` member that is not a boolean. */
   readonly nonBooleanBlocking: readonly number[];
   /** Member names given twice in one object (lines in the file), which `JSON.parse` hides; absent when none. */
-  readonly duplicateMembers?: readonly DuplicateMember[];
+  readonly duplicateMembers?: readonly { readonly name: string; readonly line: number }[];
 }
 
 /** A parsed KB: the summary plus the parsed value, for writers that change it. */
