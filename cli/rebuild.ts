@@ -100,6 +100,13 @@ export async function main(args: string[]): Promise<number> {
       onWait: (lockPath) => printInfo(`rebuild: waiting for the lock on "${escapeText(lockPath)}"`),
       onRetry: (message) => printInfo(`rebuild: ${message}`),
     });
+    if (result.pathReplaced) {
+      printInfo(
+        `rebuild: the POINTER's Path did not name "${
+          escapeText(result.kb)
+        }" (or could not be followed here: --map keeps it); Path is now its absolute path`,
+      );
+    }
     if (flags.values["json"]) {
       writeStdout(stringifyJson(result) + "\n");
     } else {

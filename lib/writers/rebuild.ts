@@ -59,6 +59,11 @@ export interface RebuildResult {
   readonly entries: number;
   /** `false` when the BootPack was already up to date (nothing written). */
   readonly changed: boolean;
+  /**
+   * `true` when the POINTER's `Path` was replaced by `kb`'s absolute path, because the Path it had
+   * does not name `kb` (or cannot be followed on this host: give `maps` to keep it).
+   */
+  readonly pathReplaced: boolean;
 }
 
 /**
@@ -134,7 +139,8 @@ export async function rebuildBootPack(
       const out = new TextEncoder().encode(rendered.text);
       const changed = !equalBytes(out, bpBytes);
       if (changed) await replaceForWrite(bpTarget, out, options, state);
-      return { bootpack, kb, sha256, entries, changed };
+      const pathReplaced = replacePath && parseBootPack(text).pointer?.path?.raw !== undefined;
+      return { bootpack, kb, sha256, entries, changed, pathReplaced };
     } finally {
       await releaseForWrite(kbLock, state, bootpack);
     }

@@ -210,6 +210,7 @@ Deno.test("rebuild --kb OTHER writes OTHER's path, then acceptance --strict pass
     equal(r.code, 0, r.stderr);
     const text = await Deno.readTextFile(bootpack);
     ok(text.includes(`\r\nPath=${other}\r\n`), "Path does not name the KB copied");
+    ok(r.stderr.includes("the POINTER's Path did not name"), r.stderr);
     const report = await runGate("acceptance", bootpack, { strict: true });
     ok(report.verdict.pass, report.verdict.text);
     equal(report.summary.entries, 2);
@@ -226,6 +227,7 @@ Deno.test("rebuild --kb naming the POINTER's own file keeps the UNC Path as the 
     equal(r.code, 0, r.stderr);
     const text = await Deno.readTextFile(bootpack);
     ok(text.includes("\r\nPath=\\\\DS-918\\kb\\BUG_KB.json.txt\r\n"), "UNC Path not kept");
+    equal(r.stderr, "");
     const maps = [{ from: "\\\\DS-918\\kb", to: dir }];
     ok((await runGate("acceptance", bootpack, { maps, strict: true })).verdict.pass);
   });
