@@ -10,7 +10,7 @@ import {
 } from "../../lib/io/atomic_write.ts";
 import { RetryExhaustedError } from "../../lib/core/retry.ts";
 import { withTempDir } from "../_helpers.ts";
-import { rejectsWith, residue } from "../_writers.ts";
+import { rejectsWith, residue, runsAsRoot } from "../_writers.ts";
 
 const enc = (s: string): Uint8Array => new TextEncoder().encode(s);
 const seamed = (o: AtomicWriteOptions & AtomicWriteSeams): AtomicWriteOptions => o;
@@ -155,7 +155,7 @@ Deno.test({
 
 Deno.test({
   name: "atomicReplace() as root keeps another user's owner and group",
-  ignore: !posix || Deno.uid() !== 0,
+  ignore: !posix || !runsAsRoot(),
   fn: async () => {
     await withTempDir(async (dir) => {
       const target = `${dir}/kb.json`;
