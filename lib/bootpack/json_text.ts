@@ -74,7 +74,7 @@ interface Frame {
   readonly names: Set<string> | null;
   /** Whether this array is the KB's entries array. */
   readonly isEntries: boolean;
-  /** What comes next: a value, a member name, a separator, or either a value/name or the end. */
+  /** What comes next: the first value or name (or the end), a value, a name, `:`, or `,`/end. */
   state: "first" | "value" | "name" | "colon" | "sep";
   /** Name of the member whose value comes next (objects). */
   member: string | null;
@@ -98,127 +98,144 @@ const LITERAL = /true|false|null/y;
  * ```
  */
 export function scanJsonText(text: string): JsonTextScan {
-  const duplicates: DuplicateMember[] = [];
-  const inexactNumbers: InexactNumber[] = [];
-  const spans: JsonSpan[] = [];
-  const stack: Frame[] = [];
-  let entries: { open: number; close: number } | null = null;
-  let memberCount = 0;
-  let line = 1;
-  let i = 0;
-  let done = false;
-  let valueStart = 0;
-  const fail = (message: string): JsonTextScan => ({ ok: false, line, message });
+  return new Scanner(text).run();
+}
 
-  const endValue = (start: number, end: number): void => {
-    const top = stack[stack.length - 1];
-    if (top === undefined) {
-      done = true;
-      return;
-    }
-    if (top.isEntries) spans.push({ start, end });
-    top.state = "sep";
-  };
+/** One pass over the text with an explicit stack of open containers. */
+class Scanner {
+  readonly #text: string;
+  readonly #stack: Frame[] = [];
+  readonly #duplicates: DuplicateMember[] = [];
+  readonly #inexact: InexactNumber[] = [];
+  readonly #spans: JsonSpan[] = [];
+  #entries: { open: number; close: number } | null = null;
+  #memberCount = 0;
+  #line = 1;
+  #i = 0;
+  #done = false;
 
-  while (i < text.length) {
-    const c = text.charCodeAt(i);
-    if (WS.has(c)) {
-      if (c === 0x0a) line++;
-      i++;
-      continue;
+  constructor(text: string) {
+    this.#text = text;
+  }
+
+  run(): JsonTextScan {
+    const text = this.#text;
+    while (this.#i < text.length) {
+      const c = text.charCodeAt(this.#i);
+      if (WS.has(c)) {
+        if (c === 0x0a) this.#line++;
+        this.#i++;
+        continue;
+      }
+      if (this.#done) return this.#fail("Unexpected text after the JSON value");
+      const error = this.#step(c);
+      if (error !== null) return this.#fail(error);
     }
-    if (done) return fail("Unexpected text after the JSON value");
-    const top = stack[stack.length - 1];
+    if (!this.#done) return this.#fail("Unexpected end of the JSON text");
+    const entries = this.#entries === null
+      ? null
+      : { ...this.#entries, entries: this.#spans, memberCount: this.#memberCount };
+    return { ok: true, duplicates: this.#duplicates, inexactNumbers: this.#inexact, entries };
+  }
+
+  /** Consumes the token at `#i` (not white space); gives an error message, or `null`. */
+  #step(c: number): string | null {
+    const top = this.#stack[this.#stack.length - 1];
     const state = top?.state ?? "value";
-    if (state === "sep") {
-      if (c === 0x2c /* , */) {
-        top!.state = top!.kind === "array" ? "value" : "name";
-        i++;
-        continue;
-      }
-      if ((c === 0x5d && top!.kind === "array") || (c === 0x7d && top!.kind === "object")) {
-        stack.pop();
-        if (top!.isEntries) entries = { open: top!.open, close: i };
-        i++;
-        endValue(top!.open, i);
-        continue;
-      }
-      return fail(`Expected "," or "${top!.kind === "array" ? "]" : "}"}"`);
+    if (top !== undefined && state === "sep") return this.#separator(top, c);
+    if (top !== undefined && state === "colon") {
+      if (c !== 0x3a /* : */) return 'Expected ":" after a member name';
+      top.state = "value";
+      this.#i++;
+      return null;
     }
-    if (state === "colon") {
-      if (c !== 0x3a /* : */) return fail('Expected ":" after a member name');
-      top!.state = "value";
-      i++;
-      continue;
-    }
-    if (state === "first" && ((c === 0x5d && top!.kind === "array") || (c === 0x7d))) {
-      if (c === 0x7d && top!.kind !== "object") return fail('Unexpected "}"');
-      stack.pop();
-      if (top!.isEntries) entries = { open: top!.open, close: i };
-      i++;
-      endValue(top!.open, i);
-      continue;
+    if (top !== undefined && state === "first" && (c === 0x5d || c === 0x7d)) {
+      return this.#close(top, c);
     }
     if (top?.kind === "object" && (state === "first" || state === "name")) {
-      if (c !== 0x22) return fail("Expected a member name in double quotes");
-      const end = stringEnd(text, i);
-      if (end < 0) return fail("Unterminated or invalid string");
-      const name = decodeString(text, i, end);
-      if (top.names!.has(name)) duplicates.push({ name, line });
-      top.names!.add(name);
-      if (stack.length === 1 && name === "entries") memberCount++;
-      top.member = name;
-      top.state = "colon";
-      i = end;
-      continue;
+      return this.#memberName(top, c);
     }
-    // A value.
-    valueStart = i;
+    return this.#value(top, c);
+  }
+
+  #separator(top: Frame, c: number): string | null {
+    if (c === 0x2c /* , */) {
+      top.state = top.kind === "array" ? "value" : "name";
+      this.#i++;
+      return null;
+    }
+    if (c === 0x5d || c === 0x7d) return this.#close(top, c);
+    return `Expected "," or "${top.kind === "array" ? "]" : "}"}"`;
+  }
+
+  #close(top: Frame, c: number): string | null {
+    if ((c === 0x5d) !== (top.kind === "array")) return `Unexpected "${String.fromCharCode(c)}"`;
+    this.#stack.pop();
+    if (top.isEntries) this.#entries = { open: top.open, close: this.#i };
+    this.#i++;
+    this.#endValue(top.open);
+    return null;
+  }
+
+  #memberName(top: Frame, c: number): string | null {
+    if (c !== 0x22) return "Expected a member name in double quotes";
+    const end = stringEnd(this.#text, this.#i);
+    if (end < 0) return "Unterminated or invalid string";
+    const name = decodeString(this.#text, this.#i, end);
+    if (top.names!.has(name)) this.#duplicates.push({ name, line: this.#line });
+    top.names!.add(name);
+    if (this.#stack.length === 1 && name === "entries") this.#memberCount++;
+    top.member = name;
+    top.state = "colon";
+    this.#i = end;
+    return null;
+  }
+
+  #value(top: Frame | undefined, c: number): string | null {
+    const text = this.#text;
+    const start = this.#i;
     if (c === 0x5b /* [ */ || c === 0x7b /* { */) {
       const kind = c === 0x5b ? "array" : "object";
       const isEntries = kind === "array" &&
-        (stack.length === 0 || (stack.length === 1 && top?.kind === "object" &&
+        (top === undefined || (this.#stack.length === 1 && top.kind === "object" &&
           top.member === "entries"));
-      stack.push({
-        kind,
-        open: i,
-        names: kind === "object" ? new Set() : null,
-        isEntries,
-        state: "first",
-        member: null,
-      });
-      if (isEntries) spans.length = 0;
-      i++;
-      continue;
+      const names = kind === "object" ? new Set<string>() : null;
+      this.#stack.push({ kind, open: start, names, isEntries, state: "first", member: null });
+      if (isEntries) this.#spans.length = 0;
+      this.#i++;
+      return null;
     }
     if (c === 0x22 /* " */) {
-      const end = stringEnd(text, i);
-      if (end < 0) return fail("Unterminated or invalid string");
-      i = end;
-      endValue(valueStart, i);
-      continue;
+      const end = stringEnd(text, start);
+      if (end < 0) return "Unterminated or invalid string";
+      this.#i = end;
+    } else {
+      NUMBER.lastIndex = start;
+      const n = NUMBER.exec(text);
+      LITERAL.lastIndex = start;
+      const token = n?.[0] ?? LITERAL.exec(text)?.[0];
+      if (token === undefined) return `Unexpected character ${JSON.stringify(text[start])}`;
+      if (n !== null && !exactNumber(token)) this.#inexact.push({ token, line: this.#line });
+      this.#i = start + token.length;
     }
-    NUMBER.lastIndex = i;
-    const n = NUMBER.exec(text);
-    if (n !== null) {
-      const token = n[0];
-      if (!exactNumber(token)) inexactNumbers.push({ token, line });
-      i += token.length;
-      endValue(valueStart, i);
-      continue;
-    }
-    LITERAL.lastIndex = i;
-    const l = LITERAL.exec(text);
-    if (l !== null) {
-      i += l[0].length;
-      endValue(valueStart, i);
-      continue;
-    }
-    return fail(`Unexpected character ${JSON.stringify(text[i])}`);
+    this.#endValue(start);
+    return null;
   }
-  if (!done) return fail("Unexpected end of the JSON text");
-  const span = entries === null ? null : { ...entries, entries: spans, memberCount };
-  return { ok: true, duplicates, inexactNumbers, entries: span };
+
+  /** A value that started at `start` ends at `#i`. */
+  #endValue(start: number): void {
+    const top = this.#stack[this.#stack.length - 1];
+    if (top === undefined) {
+      this.#done = true;
+      return;
+    }
+    if (top.isEntries) this.#spans.push({ start, end: this.#i });
+    top.state = "sep";
+  }
+
+  #fail(message: string): JsonTextScan {
+    return { ok: false, line: this.#line, message };
+  }
 }
 
 /**

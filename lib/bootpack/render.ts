@@ -8,7 +8,14 @@
  * @module
  */
 
-import { joinLines, type Line, parseBootPack, POINTER_HEADER, SNAPSHOT_HEADER } from "./parse.ts";
+import {
+  joinLines,
+  type Line,
+  parseBootPack,
+  POINTER_HEADER,
+  type PointerSection,
+  SNAPSHOT_HEADER,
+} from "./parse.ts";
 import type { Diagnostic } from "../core/diagnostic.ts";
 
 /** The KB facts a rebuild writes into the BootPack. */
@@ -132,24 +139,8 @@ export function renderBootPack(text: string, kb: RenderKb): RenderResult {
       ? kb.path
       : bp.pointer.path?.raw ?? kb.path;
     if (pathValue === null) return refuse("POINTER_PATH_MISSING", bp.pointer.headerLine);
-    const found = bp.pointer.keyLines;
-    const canonical = keyLines({ path: pathValue });
-    const missing: Line[] = [];
-    let last = bp.pointer.headerLine - 1;
-    (["path", "sha256", "entries"] as const).forEach((key, k) => {
-      const line = found[key];
-      const want = canonical[k]!;
-      if (line === undefined) {
-        missing.push(want);
-        return;
-      }
-      const index = line - 1;
-      last = Math.max(last, index);
-      // Same-size replacement, in place: no index moves, and an insertion after it sees it.
-      const old = lines[index]!;
-      lines[index] = { ...want, cr: old.cr, eol: old.eol };
-    });
-    if (missing.length > 0) edits.push(insertAfter(lines, last, missing, eol));
+    const insert = rewritePointer(lines, bp.pointer, keyLines({ path: pathValue }), eol);
+    if (insert !== null) edits.push(insert);
   }
 
   // Edits never overlap; they are applied in one pass, in line order.
@@ -173,6 +164,34 @@ export function renderBootPack(text: string, kb: RenderKb): RenderResult {
   if (appended.length > 0) out = appendBlock(out, joinLines(appended), eol);
 
   return selfCheck(out, kb, sha);
+}
+
+/**
+ * Rewrites the POINTER's key lines in place in canonical form (same line count: no index moves);
+ * gives the insertion of the missing keys after the last one, if any.
+ */
+function rewritePointer(
+  lines: Line[],
+  pointer: PointerSection,
+  canonical: readonly Line[],
+  eol: string,
+): Edit | null {
+  const found = pointer.keyLines;
+  const missing: Line[] = [];
+  let last = pointer.headerLine - 1;
+  (["path", "sha256", "entries"] as const).forEach((key, k) => {
+    const line = found[key];
+    const want = canonical[k]!;
+    if (line === undefined) {
+      missing.push(want);
+      return;
+    }
+    const index = line - 1;
+    last = Math.max(last, index);
+    const old = lines[index]!;
+    lines[index] = { ...want, cr: old.cr, eol: old.eol };
+  });
+  return missing.length > 0 ? insertAfter(lines, last, missing, eol) : null;
 }
 
 interface Edit {
