@@ -80,7 +80,6 @@ interface Frame {
   member: string | null;
 }
 
-const WS = new Set([0x20, 0x09, 0x0a, 0x0d]);
 const NUMBER = /-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/y;
 const LITERAL = /true|false|null/y;
 
@@ -122,7 +121,7 @@ class Scanner {
     const text = this.#text;
     while (this.#i < text.length) {
       const c = text.charCodeAt(this.#i);
-      if (WS.has(c)) {
+      if (c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09) {
         if (c === 0x0a) this.#line++;
         this.#i++;
         continue;

@@ -131,7 +131,7 @@ Deno.test({
 });
 
 Deno.test({
-  name: "rebuild refuses a read-only BootPack (BOOTPACK_READ_ONLY), nothing written",
+  name: "rebuild refuses a read-only or hard-linked BootPack (BOOTPACK_READ_ONLY, _HARDLINKED)",
   ignore: !posix,
   fn: async () => {
     await withTempDir(async (dir) => {
@@ -144,6 +144,14 @@ Deno.test({
       equal(r.code, 1);
       equal(JSON.parse(r.stdout).code, "BOOTPACK_READ_ONLY");
       equal(await Deno.readTextFile(bootpack), "Notes\n");
+      await Deno.chmod(bootpack, 0o644);
+      await Deno.link(bootpack, `${dir}/second-name.txt`);
+      const linked = await runCli(["rebuild", bootpack, "--kb", kb, "--json"], {
+        permissions: RW,
+      });
+      equal(linked.code, 1);
+      equal(JSON.parse(linked.stdout).code, "BOOTPACK_HARDLINKED");
+      equal(await Deno.readTextFile(`${dir}/second-name.txt`), "Notes\n");
     });
   },
 });
