@@ -5,7 +5,7 @@
  */
 import { deepEqual, equal, ok } from "node:assert/strict";
 import { runCli, withTempDir } from "../_helpers.ts";
-import { kbIds, residue, spawn } from "../_writers.ts";
+import { kbIds, residue, runsAsRoot, spawn } from "../_writers.ts";
 
 const RW = ["--allow-read", "--allow-write"];
 const posix = Deno.build.os !== "windows";
@@ -189,4 +189,51 @@ Deno.test("a fault after the rename says the KB may already hold the new entry",
     deepEqual(await kbIds(kb), ["a", "b"]);
     deepEqual(await residue(dir), []);
   });
+});
+
+async function bindMount(from: string, to: string): Promise<boolean> {
+  try {
+    const r = await new Deno.Command("mount", { args: ["--bind", from, to], stderr: "null" })
+      .output();
+    return r.success;
+  } catch {
+    return false;
+  }
+}
+
+Deno.test({
+  name: "20 concurrent ingests through two bind mounts of the KB's folder lose no update",
+  ignore: !posix || !runsAsRoot(),
+  fn: async () => {
+    await withTempDir(async (dir) => {
+      await Deno.mkdir(`${dir}/share`);
+      await Deno.mkdir(`${dir}/mnt`);
+      await Deno.writeTextFile(`${dir}/share/kb.json`, '[{"id":"seed"}]\n');
+      if (!(await bindMount(`${dir}/share`, `${dir}/mnt`))) {
+        // A container without CAP_SYS_ADMIN: this case cannot be exercised here.
+        return;
+      }
+      equal(
+        (await Deno.stat(`${dir}/mnt/kb.json`)).ino,
+        (await Deno.stat(`${dir}/share/kb.json`)).ino,
+      );
+      try {
+        const children = Array.from({ length: 20 }, (_, i) =>
+          spawn("cli.ts", [
+            "ingest",
+            "--kb",
+            `${dir}/${i % 2 === 0 ? "share" : "mnt"}/kb.json`,
+            "--entry",
+            "-",
+          ], { input: JSON.stringify({ id: `w-${i}` }) }));
+        const results = await Promise.all(children.map((c) => c.done()));
+        deepEqual(results.map((r) => r.code), Array(20).fill(0));
+        const ids = await kbIds(`${dir}/share/kb.json`);
+        equal(new Set(ids).size, 21);
+        deepEqual(await residue(`${dir}/share`), []);
+      } finally {
+        await new Deno.Command("umount", { args: [`${dir}/mnt`] }).output();
+      }
+    });
+  },
 });
