@@ -180,7 +180,7 @@ export function appendEntry(kbText: string, entry: KbEntry): AppendEntryResult {
 
 /** The entry's text with its line breaks turned into `eol` plus `indent`. */
 function reindent(text: string, eol: string, indent: string): string {
-  return text.split(/\r\n|\n/).join(eol + indent);
+  return text.split(/\r\n|\n|\r/).join(eol + indent);
 }
 
 /** The white space that starts the line holding offset `at`. */

@@ -19,7 +19,9 @@
  * the group), and silently left as the process's own otherwise, as npm `write-file-atomic` does.
  * Right before the rename, the temporary name must still be the file the handle wrote (same
  * `dev`/`ino` by `lstat`), else nothing is renamed ({@linkcode AtomicWriteError},
- * `TEMP_SWAPPED`) and the planted name is left alone.
+ * `TEMP_SWAPPED`) and the planted name is left alone. (A swap in the instant between that check
+ * and the rename needs the right to rename the writer's own file: in a sticky folder only its
+ * owner has it, and elsewhere whoever has it can replace the target itself anyway.)
  *
  * A rename that fails with access denied or busy (Windows refuses to replace a file that antivirus
  * or a reader holds open for a moment) is retried `retries` times with doubling backoff; nothing

@@ -112,3 +112,9 @@ Deno.test("appendEntry() result parses to the old entries plus the new one (prop
     ),
   );
 });
+
+Deno.test("appendEntry() turns every line break of the entry (CRLF, LF, lone CR) into the KB's", () => {
+  const r = appendEntry('[\r\n  {"id":"a"}\r\n]', entry('{\r"id":"b",\n"n":1\r\n}'));
+  ok(r.ok);
+  equal(r.text, '[\r\n  {"id":"a"},\r\n  {\r\n  "id":"b",\r\n  "n":1\r\n  }\r\n]');
+});
