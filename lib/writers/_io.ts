@@ -108,7 +108,7 @@ export async function checkReplaceable(
     if (error instanceof Deno.errors.NotFound) return;
     throw error;
   }
-  if (!info.isFile) return; // the read refuses it with its own code
+  refuseIrregular(info, shown);
   if (info.nlink !== null && info.nlink > 1) {
     throw new WriterError(
       `${prefix}HARDLINKED`,
@@ -132,6 +132,26 @@ export async function checkReplaceable(
     throw error;
   }
   probe.close();
+}
+
+/**
+ * Refuses a file a writer only reads (the KB of a rebuild) when it is not a regular file: a FIFO
+ * would hold the read until its timeouts ran out. A missing file passes (the read reports it).
+ */
+export async function checkReadable(target: string, shown: string): Promise<void> {
+  try {
+    refuseIrregular(await Deno.stat(target), shown);
+  } catch (error) {
+    if (!(error instanceof Deno.errors.NotFound)) throw error;
+  }
+}
+
+function refuseIrregular(info: Deno.FileInfo, shown: string): void {
+  if (info.isFile) return;
+  const what = info.isDirectory ? "a folder" : info.isFifo ? "a FIFO" : "a device or socket";
+  throw new WriterError("NOT_A_FILE", `Cannot use "${shown}": it is ${what}, not a regular file`, {
+    file: shown,
+  });
 }
 
 /** Reads a whole file through the I/O seam (retries, chaos). */

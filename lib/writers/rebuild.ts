@@ -19,6 +19,7 @@
  */
 
 import {
+  checkReadable,
   checkReplaceable,
   decodeForWrite,
   lockForWrite,
@@ -108,6 +109,7 @@ export async function rebuildBootPack(
     const kbTarget = await resolveTarget(kb);
     const kbLock = await lockForWrite(kbTarget, options);
     try {
+      await checkReadable(kbTarget, kb);
       const kbBytes = await readForWrite(kbTarget, options);
       const kbText = decodeForWrite(kbBytes, kb, "KB_INVALID_UTF8");
       const parsed = parseKb(kbText, { codePrefix: "KB_" });

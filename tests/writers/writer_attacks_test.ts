@@ -237,3 +237,25 @@ Deno.test({
     });
   },
 });
+
+Deno.test({
+  name: "ingest and rebuild refuse a KB that is a FIFO at once (NOT_A_FILE), never blocking",
+  ignore: !posix,
+  fn: async () => {
+    await withTempDir(async (dir) => {
+      const kb = `${dir}/kb.json`;
+      ok((await new Deno.Command("mkfifo", { args: [kb] }).output()).success);
+      const i = await ingest(kb, "b", true);
+      equal(i.code, 1);
+      equal(JSON.parse(i.out).code, "NOT_A_FILE");
+      ok(!i.err.includes("retry"), i.err);
+      await Deno.writeTextFile(`${dir}/bp.txt`, "Notes\n");
+      const r = await runCli(["rebuild", `${dir}/bp.txt`, "--kb", kb, "--json"], {
+        permissions: RW,
+      });
+      equal(JSON.parse(r.stdout).code, "NOT_A_FILE");
+      equal(await Deno.readTextFile(`${dir}/bp.txt`), "Notes\n");
+      deepEqual(await residue(dir), []);
+    });
+  },
+});
