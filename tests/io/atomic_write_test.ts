@@ -215,3 +215,17 @@ Deno.test({
     });
   },
 });
+
+Deno.test({
+  name: "removeOrphanTempFiles() leaves a symlink named like a temporary file and its target alone",
+  ignore: !posix,
+  fn: async () => {
+    await withTempDir(async (dir) => {
+      await Deno.writeTextFile(`${dir}/victim`, "v");
+      await Deno.symlink(`${dir}/victim`, `${dir}/kb.json.tmp-0123456789abcdef`);
+      deepEqual(await removeOrphanTempFiles(`${dir}/kb.json`), []);
+      equal(await Deno.readTextFile(`${dir}/victim`), "v");
+      ok((await Deno.lstat(`${dir}/kb.json.tmp-0123456789abcdef`)).isSymlink);
+    });
+  },
+});
