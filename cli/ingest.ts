@@ -9,24 +9,31 @@ import { ingestEntry } from "../lib/writers/ingest.ts";
 import { WriterError } from "../lib/writers/writer.ts";
 import { UsageError } from "./_args.ts";
 import { calibrationOf, chaosOf, COMMON_HELP, parseCommand } from "./_common.ts";
-import { printError, printInfo, writeStderr, writeStdout } from "./_output.ts";
-import { writerFailure } from "./_writer.ts";
+import { printInfo, writeStdout } from "./_output.ts";
+import { usageFailure, writerFailure } from "./_writer.ts";
+import { escapeText, stringifyJson } from "../lib/core/escape.ts";
 
 const USAGE = "Usage: bootpack ingest --kb KB --entry FILE|- [--json]";
 
 const HELP = `${USAGE}
 
-Adds one entry (a JSON object with a non-empty string "id", unique in the KB) to the KB and
-writes the KB back pretty-printed (2-space indent), keeping its shape (array, or object with
-"entries") and its line endings (CRLF stays CRLF).
+Adds one entry (a JSON object with a non-empty string "id", unique in the KB) to the KB by
+inserting its text after the last entry: every byte of the existing KB stays as it was
+(numbers such as 1e400, escapes, hand formatting), the new entry takes the KB's line ending
+and the entries' indentation. The entry is checked strictly: a member name given twice or a
+number that does not survive a JSON parse exactly (1e400, 1e-400, 0.10000000000000000000001,
+integers beyond 2^53) is refused.
 
 Safe with many concurrent writers: the KB's lock (sidecar KB.lock, an OS lock that a crash
-releases) is held while the KB is read, checked and replaced atomically (temporary file,
-sync, rename). Bad JSON, a non-object, a missing or duplicate id, an invalid KB: exit 1 and
-the KB byte-for-byte unchanged.
+releases; a lock file that is a symlink, FIFO or folder is refused) is held while the KB is
+read, checked and replaced atomically (temporary file created exclusively, mode and owner set
+through its handle, sync, rename). Bad JSON, a non-object, a missing or duplicate id, an
+invalid KB, a read-only KB (KB_READ_ONLY) or one with several hard links (KB_HARDLINKED):
+exit 1 and the KB byte-for-byte unchanged.
 
 Output (stdout): ingested id=ID entries=N sha256=HEX (or one JSON object with --json).
-Exit 0 written, 1 refused or failed (nothing written), 2 usage error.
+A refusal with --json is one object {"code","message","file","line"} on stdout.
+Exit 0 written, 1 refused or failed, 2 usage error.
 
 Options:
   --kb KB              The KB file (BUG_KB.json.txt)
@@ -76,9 +83,7 @@ export async function main(args: string[]): Promise<number> {
     chaos = chaosOf(flags);
   } catch (error) {
     if (error instanceof UsageError) {
-      printError(`ingest: ${error.message}`);
-      writeStderr(`${USAGE}\n`);
-      return 2;
+      return usageFailure("ingest", error.message, USAGE, args.includes("--json"));
     }
     throw error;
   }
@@ -98,9 +103,7 @@ export async function main(args: string[]): Promise<number> {
     const result = await ingestEntry(kb, text, {
       calibration,
       chaos,
-      onStep: (step, file) => {
-        if (step === "waiting") printInfo(`ingest: waiting for the lock on "${file}.lock"`);
-      },
+      onWait: (lockPath) => printInfo(`ingest: waiting for the lock on "${escapeText(lockPath)}"`),
       onRetry: (message) => printInfo(`ingest: ${message}`),
     }).catch((error) => {
       // An entry problem is about the entry's file, not the KB.
@@ -110,13 +113,15 @@ export async function main(args: string[]): Promise<number> {
       throw error;
     });
     if (flags.values["json"]) {
-      writeStdout(JSON.stringify(result) + "\n");
+      writeStdout(stringifyJson(result) + "\n");
     } else {
-      writeStdout(`ingested id=${result.id} entries=${result.entries} sha256=${result.sha256}\n`);
+      writeStdout(
+        `ingested id=${escapeText(result.id)} entries=${result.entries} sha256=${result.sha256}\n`,
+      );
     }
     return 0;
   } catch (error) {
-    return writerFailure("ingest", error);
+    return writerFailure("ingest", error, flags.values["json"] === true);
   }
 }
 

@@ -16,8 +16,9 @@ import {
   onePositional,
   parseCommand,
 } from "./_common.ts";
-import { printError, printInfo, writeStderr, writeStdout } from "./_output.ts";
-import { writerFailure } from "./_writer.ts";
+import { printInfo, writeStdout } from "./_output.ts";
+import { usageFailure, writerFailure } from "./_writer.ts";
+import { escapeText, stringifyJson } from "../lib/core/escape.ts";
 
 const USAGE = "Usage: bootpack rebuild <BOOTPACK> [--kb KB] [--map FROM=TO]... [--json]";
 
@@ -26,19 +27,23 @@ const HELP = `${USAGE}
 Rewrites the BootPack's SNAPSHOT ([BUG_KB_JSON]) as an exact copy of the KB file's text (line
 endings converted to the BootPack's own) and its POINTER ([BUG_KB_JSON_POINTER]) in canonical
 form: Path= as written (a UNC path stays UNC), SHA256= uppercase SHA256 of the KB's bytes,
-Entries= the real count. Every other byte stays as it was, line endings included. Missing
-sections are appended. An invalid KB or a BootPack whose structure cannot be rewritten safely
-(duplicate sections, unclosed fences): exit 1, nothing written.
+Entries= the real count. A BOM is removed. Every other byte stays as it was, line endings
+included. Missing sections are appended. Afterwards acceptance --strict passes: when --kb
+names another file than the POINTER's Path, Path becomes KB's absolute path. An invalid KB, a
+read-only BootPack (BOOTPACK_READ_ONLY), one with several hard links, or a BootPack whose
+structure cannot be rewritten safely (duplicate sections, unclosed fences): exit 1, nothing
+written.
 
 Takes the BootPack's lock, then the KB's (the one ingest takes), and replaces the BootPack
 atomically (temporary file, sync, rename).
 
 Output (stdout): rebuilt|unchanged entries=N sha256=HEX kb=PATH (or one JSON object).
-Exit 0 done, 1 refused or failed (nothing written), 2 usage error.
+A refusal with --json is one object {"code","message","file","line"} on stdout.
+Exit 0 done, 1 refused or failed, 2 usage error.
 
 Options:
-  --kb KB              The KB to use (default: the POINTER's Path). When the BootPack has
-                       no POINTER Path, KB's absolute path is written as Path
+  --kb KB              The KB to use (default: the POINTER's Path). Unless the POINTER's
+                       Path names this same file, KB's absolute path is written as Path
   --map FROM=TO        Follow a Windows POINTER on this host (repeatable), e.g.
                        --map '\\\\DS-918\\kb=/mnt/kb'
   --json               Print one JSON object
@@ -79,9 +84,7 @@ export async function main(args: string[]): Promise<number> {
     chaos = chaosOf(flags);
   } catch (error) {
     if (error instanceof UsageError) {
-      printError(`rebuild: ${error.message}`);
-      writeStderr(`${USAGE}\n`);
-      return 2;
+      return usageFailure("rebuild", error.message, USAGE, args.includes("--json"));
     }
     throw error;
   }
@@ -94,22 +97,27 @@ export async function main(args: string[]): Promise<number> {
       maps,
       calibration,
       chaos,
-      onStep: (step, file) => {
-        if (step === "waiting") printInfo(`rebuild: waiting for the lock on "${file}.lock"`);
-      },
+      onWait: (lockPath) => printInfo(`rebuild: waiting for the lock on "${escapeText(lockPath)}"`),
       onRetry: (message) => printInfo(`rebuild: ${message}`),
     });
+    if (result.pathReplaced) {
+      printInfo(
+        `rebuild: the POINTER's Path did not name "${
+          escapeText(result.kb)
+        }" (or could not be followed here: --map keeps it); Path is now its absolute path`,
+      );
+    }
     if (flags.values["json"]) {
-      writeStdout(JSON.stringify(result) + "\n");
+      writeStdout(stringifyJson(result) + "\n");
     } else {
       writeStdout(
         `${
           result.changed ? "rebuilt" : "unchanged"
-        } entries=${result.entries} sha256=${result.sha256} kb=${result.kb}\n`,
+        } entries=${result.entries} sha256=${result.sha256} kb=${escapeText(result.kb)}\n`,
       );
     }
     return 0;
   } catch (error) {
-    return writerFailure("rebuild", error);
+    return writerFailure("rebuild", error, flags.values["json"] === true);
   }
 }

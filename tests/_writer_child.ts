@@ -6,6 +6,8 @@
  *        deno run --allow-read --allow-write tests/_writer_child.ts rebuild BOOTPACK KB [flags]
  * Flags:
  *   --pause-at STEP   at that writer step, print "at STEP" and hang (the test kills us)
+ *   --fail-at STEP    at that writer step, throw (a fault injected at that point)
+ *   --report          on failure, report it as the CLI does (writerFailure, --json) first
  *   --fail-rename N   the first N renames fail with PermissionDenied (EPERM), then real ones
  *   --no-lock         run without the lock (the control experiment)
  *   --hold-ms MS      sleep MS after reading the file, widening the read-modify-write window
@@ -17,9 +19,10 @@
  */
 
 import { DEFAULT_CALIBRATION } from "../lib/core/calibration.ts";
+import { writerFailure } from "../cli/_writer.ts";
 import { ingestEntry } from "../lib/writers/ingest.ts";
 import { rebuildBootPack } from "../lib/writers/rebuild.ts";
-import type { WriterOptions, WriterStep } from "../lib/writers/writer.ts";
+import type { WriterSeamOptions, WriterStep } from "../lib/writers/_options.ts";
 
 const [command, a, b, ...rest] = Deno.args;
 const flag = (name: string): string | undefined => {
@@ -27,6 +30,7 @@ const flag = (name: string): string | undefined => {
   return i === -1 ? undefined : rest[i + 1];
 };
 const pauseAt = flag("--pause-at") as WriterStep | undefined;
+const failAt = flag("--fail-at") as WriterStep | undefined;
 let failRenames = Number(flag("--fail-rename") ?? 0);
 const holdMs = Number(flag("--hold-ms") ?? 0);
 let renames = 0;
@@ -42,13 +46,14 @@ if (rest.includes("--barrier")) {
   reader.releaseLock();
 }
 
-const options: WriterOptions = {
+const options: WriterSeamOptions = {
   calibration: {
     ...DEFAULT_CALIBRATION,
     retry_count: Number(flag("--retry-count") ?? DEFAULT_CALIBRATION.retry_count),
   },
   lock: !rest.includes("--no-lock"),
   onStep: async (step) => {
+    if (step === failAt) throw new Deno.errors.Interrupted(`fault injected at ${step}`);
     if (step === pauseAt) {
       say(`at ${step}`);
       await new Promise(() => setInterval(() => {}, 1000));
@@ -71,6 +76,8 @@ try {
   else throw new Error(`unknown command ${command}`);
   say(JSON.stringify({ ok: true, renames }));
 } catch (error) {
-  say(JSON.stringify({ ok: false, code: (error as { code?: string }).code ?? null, renames }));
+  if (rest.includes("--report")) writerFailure(command!, error, true);
+  const e = error as { code?: string; written?: boolean };
+  say(JSON.stringify({ ok: false, code: e.code ?? null, written: e.written ?? false, renames }));
   Deno.exitCode = 1;
 }

@@ -131,3 +131,19 @@ export async function rejectsWith<E extends Error>(
   }
   throw new Error(`Expected ${cls.name}, nothing was thrown`);
 }
+
+/**
+ * Whether this process runs as root, learnt without `--allow-sys` (the test task has none): the
+ * owner of a file it creates.
+ *
+ * @returns `true` for uid 0 (always `false` on Windows).
+ */
+export function runsAsRoot(): boolean {
+  if (Deno.build.os === "windows") return false;
+  const probe = Deno.makeTempFileSync({ prefix: "bootpack_uid_" });
+  try {
+    return Deno.statSync(probe).uid === 0;
+  } finally {
+    Deno.removeSync(probe);
+  }
+}

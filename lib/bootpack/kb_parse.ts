@@ -8,6 +8,7 @@
 import type { Diagnostic } from "../core/diagnostic.ts";
 import { countNewlines, jsonErrorLine, shortJsonMessage } from "./_json_error.ts";
 import { messageOf } from "../core/error.ts";
+import { scanJsonText } from "./json_text.ts";
 
 /** What a valid KB holds, as the gates count it. */
 export interface KbSummary {
@@ -19,6 +20,8 @@ export interface KbSummary {
   readonly blocking: number;
   /** 0-based indexes of entries with a `blocking` member that is not a boolean. */
   readonly nonBooleanBlocking: readonly number[];
+  /** Member names given twice in one object (lines in the file), which `JSON.parse` hides; absent when none. */
+  readonly duplicateMembers?: readonly { readonly name: string; readonly line: number }[];
 }
 
 /** A parsed KB: the summary plus the parsed value, for writers that change it. */
@@ -118,10 +121,20 @@ export function parseKb(text: string, options: ParseKbOptions = {}): KbParseResu
     if (flag === true) blocking++;
     else if (flag !== undefined && flag !== false) nonBooleanBlocking.push(i);
   }
+  const scan = scanJsonText(text);
+  const duplicateMembers = scan.ok
+    ? scan.duplicates.map((d) => ({ name: d.name, line: d.line + firstLine - 1 }))
+    : [];
   return {
     ok: true,
     kb: {
-      summary: { shape, entries: list.length, blocking, nonBooleanBlocking },
+      summary: {
+        shape,
+        entries: list.length,
+        blocking,
+        nonBooleanBlocking,
+        ...(duplicateMembers.length > 0 ? { duplicateMembers } : {}),
+      },
       document: document as unknown[] | Record<string, unknown>,
       entries: list as Record<string, unknown>[],
     },

@@ -8,7 +8,14 @@
  * @module
  */
 
-import { joinLines, type Line, parseBootPack, POINTER_HEADER, SNAPSHOT_HEADER } from "./parse.ts";
+import {
+  joinLines,
+  type Line,
+  parseBootPack,
+  POINTER_HEADER,
+  type PointerSection,
+  SNAPSHOT_HEADER,
+} from "./parse.ts";
 import type { Diagnostic } from "../core/diagnostic.ts";
 
 /** The KB facts a rebuild writes into the BootPack. */
@@ -24,6 +31,11 @@ export interface RenderKb {
    * or an empty one). `null`: such a BootPack is refused.
    */
   readonly path: string | null;
+  /**
+   * Write `path` as the `Path=` value even when the BootPack has a usable one (the KB copied is
+   * not the file its Path names). Default `false`: a usable Path stays as the user wrote it.
+   */
+  readonly replacePath?: boolean;
 }
 
 /** Result of {@linkcode renderBootPack}. */
@@ -91,7 +103,7 @@ export function renderBootPack(text: string, kb: RenderKb): RenderResult {
   const eol = bp.lineEnding ?? kbLineEnding(kb.text) ?? "\n";
   const kbLines = toLines(kb.text, eol);
   const sha = kb.sha256.toUpperCase();
-  const lines: Line[] = [...bp.lines];
+  const lines: Line[] = bp.lines.slice();
   const edits: Edit[] = [];
 
   if (bp.snapshot) {
@@ -102,16 +114,16 @@ export function renderBootPack(text: string, kb: RenderKb): RenderResult {
       edits.push({
         start: s.openFenceLine - 1,
         end: s.closeFenceLine,
-        lines: [
-          { text: FENCE, cr: "", eol: open.eol },
-          ...kbLines,
-          { text: FENCE, cr: close.cr, eol: close.eol },
-        ],
+        lines: framed(kbLines, { text: FENCE, cr: "", eol: open.eol }, {
+          text: FENCE,
+          cr: close.cr,
+          eol: close.eol,
+        }),
       });
     } else {
       // FENCE_MISSING with nothing but blank lines in the section: the block goes after the header.
       const at = s.headerLine - 1;
-      const fenced = [{ text: FENCE, cr: "", eol }, ...kbLines, { text: FENCE, cr: "", eol }];
+      const fenced = framed(kbLines, { text: FENCE, cr: "", eol }, { text: FENCE, cr: "", eol });
       edits.push(insertAfter(lines, at, fenced, eol));
     }
   }
@@ -123,50 +135,63 @@ export function renderBootPack(text: string, kb: RenderKb): RenderResult {
   ];
 
   if (bp.pointer) {
-    const pathValue = bp.pointer.path?.raw ?? kb.path;
+    const pathValue = kb.replacePath && kb.path !== null
+      ? kb.path
+      : bp.pointer.path?.raw ?? kb.path;
     if (pathValue === null) return refuse("POINTER_PATH_MISSING", bp.pointer.headerLine);
-    const found = bp.pointer.keyLines;
-    const canonical = keyLines({ path: pathValue });
-    const missing: Line[] = [];
-    let last = bp.pointer.headerLine - 1;
-    (["path", "sha256", "entries"] as const).forEach((key, k) => {
-      const line = found[key];
-      const want = canonical[k]!;
-      if (line === undefined) {
-        missing.push(want);
-        return;
-      }
-      const index = line - 1;
-      last = Math.max(last, index);
-      // Same-size replacement, in place: no index moves, and an insertion after it sees it.
-      const old = lines[index]!;
-      lines[index] = { ...want, cr: old.cr, eol: old.eol };
-    });
-    if (missing.length > 0) edits.push(insertAfter(lines, last, missing, eol));
+    const insert = rewritePointer(lines, bp.pointer, keyLines({ path: pathValue }), eol);
+    if (insert !== null) edits.push(insert);
   }
 
-  // Apply from the bottom up so that line indexes stay valid; edits never overlap.
-  edits.sort((a, b) => b.start - a.start);
-  for (const e of edits) lines.splice(e.start, e.end - e.start, ...e.lines);
-  let out = joinLines(lines);
+  // Edits never overlap; they are applied in one pass, in line order.
+  let out = joinLines(applyEdits(lines, edits));
 
-  const appended: Line[] = [];
+  let appended: Line[] = [];
   if (!bp.snapshot) {
-    appended.push(
-      { text: `[${SNAPSHOT_HEADER}]`, cr: "", eol },
-      { text: FENCE, cr: "", eol },
-      ...kbLines,
-      { text: FENCE, cr: "", eol },
-    );
+    appended = framed(kbLines, { text: `[${SNAPSHOT_HEADER}]`, cr: "", eol }, {
+      text: FENCE,
+      cr: "",
+      eol,
+    });
+    appended.splice(1, 0, { text: FENCE, cr: "", eol });
   }
   if (!bp.pointer) {
     if (kb.path === null) return refuse("POINTER_MISSING", null);
     if (appended.length > 0) appended.push({ text: "", cr: "", eol });
-    appended.push({ text: `[${POINTER_HEADER}]`, cr: "", eol }, ...keyLines({ path: kb.path }));
+    appended.push({ text: `[${POINTER_HEADER}]`, cr: "", eol });
+    for (const l of keyLines({ path: kb.path })) appended.push(l);
   }
   if (appended.length > 0) out = appendBlock(out, joinLines(appended), eol);
 
   return selfCheck(out, kb, sha);
+}
+
+/**
+ * Rewrites the POINTER's key lines in place in canonical form (same line count: no index moves);
+ * gives the insertion of the missing keys after the last one, if any.
+ */
+function rewritePointer(
+  lines: Line[],
+  pointer: PointerSection,
+  canonical: readonly Line[],
+  eol: string,
+): Edit | null {
+  const found = pointer.keyLines;
+  const missing: Line[] = [];
+  let last = pointer.headerLine - 1;
+  (["path", "sha256", "entries"] as const).forEach((key, k) => {
+    const line = found[key];
+    const want = canonical[k]!;
+    if (line === undefined) {
+      missing.push(want);
+      return;
+    }
+    const index = line - 1;
+    last = Math.max(last, index);
+    const old = lines[index]!;
+    lines[index] = { ...want, cr: old.cr, eol: old.eol };
+  });
+  return missing.length > 0 ? insertAfter(lines, last, missing, eol) : null;
 }
 
 interface Edit {
@@ -192,6 +217,28 @@ function refuse(code: string, line: number | null): RenderResult {
   };
 }
 
+/** `first`, then `middle`, then `last`, built without spreading (`middle` may be huge). */
+function framed(middle: readonly Line[], first: Line, last: Line): Line[] {
+  const out: Line[] = [first];
+  for (const l of middle) out.push(l);
+  out.push(last);
+  return out;
+}
+
+/** Applies non-overlapping edits in one pass (no `splice(...lines)`: no argument per line). */
+function applyEdits(lines: readonly Line[], edits: readonly Edit[]): Line[] {
+  const sorted = edits.slice().sort((a, b) => a.start - b.start);
+  const out: Line[] = [];
+  let at = 0;
+  for (const e of sorted) {
+    for (; at < e.start; at++) out.push(lines[at]!);
+    for (const l of e.lines) out.push(l);
+    at = e.end;
+  }
+  for (; at < lines.length; at++) out.push(lines[at]!);
+  return out;
+}
+
 /** Replaces line `at` by itself plus `added`; a last line without terminator passes it on. */
 function insertAfter(lines: readonly Line[], at: number, added: Line[], eol: string): Edit {
   const anchor = lines[at]!;
@@ -200,7 +247,7 @@ function insertAfter(lines: readonly Line[], at: number, added: Line[], eol: str
   return {
     start: at,
     end: at + 1,
-    lines: [{ ...anchor, eol }, ...added.slice(0, -1), { ...tail, eol: "" }],
+    lines: framed(added.slice(0, -1), { ...anchor, eol }, { ...tail, eol: "" }),
   };
 }
 

@@ -252,7 +252,7 @@ export async function gateG1(ctx: Context): Promise<GateRun> {
   });
 
   // N rebuild processes at once, then a clean rebuild must change nothing.
-  const rebuildArgs = ["rebuild", ws.bootpack, "--kb", ws.kb];
+  const rebuildArgs = ["rebuild", ws.bootpack, "--kb", ws.kb, "--map", ws.map];
   const rebuilds = await Promise.all(ids.map(() => ctx.run(rebuildArgs)));
   const rebuiltOk = rebuilds.filter((r) => r.code === 0).length;
   const afterRebuilds = await treeDigest(ws.dir, ctx.cal);

@@ -319,7 +319,7 @@ export function chaosCommands(calibration: Calibration): ChaosCommand[] {
         }
         await Deno.writeTextFile(ws.kb, JSON.stringify(doc, null, 2) + "\n");
       },
-      args: (ws) => ["rebuild", ws.bootpack, "--kb", ws.kb],
+      args: (ws) => ["rebuild", ws.bootpack, "--kb", ws.kb, "--map", ws.map],
     },
     {
       name: "proofpack verify",

@@ -208,6 +208,9 @@ export function decideGate(facts: GateFacts, options: DecideGateOptions = {}): G
     });
   }
 
+  pushDuplicateWarnings(warnings, facts.snapshot, "the SNAPSHOT", null);
+  if (kb.summary !== facts.snapshot) pushDuplicateWarnings(warnings, kb.summary, kbName, kb.path);
+
   const upToDate = summary.ptr_exists && summary.ptr_sha_match &&
     ptrEntries !== null && ptrEntries === jsonEntries && summary.entries === jsonEntries &&
     (command === "selftest" || snapEntries === jsonEntries);
@@ -261,4 +264,33 @@ export function decideGate(facts: GateFacts, options: DecideGateOptions = {}): G
 export function located(d: Diagnostic): string {
   if (d.line === null) return d.file ? `${d.file}: ${d.message}` : d.message;
   return `${d.file ? d.file + " " : ""}line ${d.line}: ${d.message}`;
+}
+
+const MAX_DUPLICATE_WARNINGS = 10;
+
+/** `[WARN] DUPLICATE_MEMBER` for member names given twice (a parser silently keeps one). */
+function pushDuplicateWarnings(
+  warnings: Diagnostic[],
+  summary: KbSummary | null,
+  source: string,
+  file: string | null,
+): void {
+  const found = summary?.duplicateMembers ?? [];
+  for (const d of found.slice(0, MAX_DUPLICATE_WARNINGS)) {
+    warnings.push({
+      code: "DUPLICATE_MEMBER",
+      line: d.line,
+      ...(file === null ? {} : { file }),
+      message: `The member name ${
+        JSON.stringify(d.name)
+      } is given twice in one object of ${source}; a JSON parser silently keeps only one`,
+    });
+  }
+  if (found.length > MAX_DUPLICATE_WARNINGS) {
+    warnings.push({
+      code: "DUPLICATE_MEMBER",
+      line: null,
+      message: `${found.length - MAX_DUPLICATE_WARNINGS} more duplicate member names in ${source}`,
+    });
+  }
 }

@@ -10,6 +10,19 @@
  * lock does ({@linkcode removeOrphanTempFiles}), which is safe because only a lock holder creates
  * temporary files for a target.
  *
+ * Only the target changes, and it keeps its identity. The temporary file is created with
+ * `O_CREAT | O_EXCL | O_NOFOLLOW` (never through a planted link) and mode 0600; its owner, group
+ * and mode are then set through the open handle (`fchown`, then `fchmod`: a chown clears set-id
+ * bits), never by path, to those of the file it replaces (a new file gets 0644): Deno's own
+ * `FsFile` has no `chmod`/`chown`, so the handle is a `node:fs/promises` `FileHandle`. The owner
+ * and group are kept where the process may set them (root; a user who belongs to the group keeps
+ * the group), and silently left as the process's own otherwise, as npm `write-file-atomic` does.
+ * Right before the rename, the temporary name must still be the file the handle wrote (same
+ * `dev`/`ino` by `lstat`), else nothing is renamed ({@linkcode AtomicWriteError},
+ * `TEMP_SWAPPED`) and the planted name is left alone. (A swap in the instant between that check
+ * and the rename needs the right to rename the writer's own file: in a sticky folder only its
+ * owner has it, and elsewhere whoever has it can replace the target itself anyway.)
+ *
  * A rename that fails with access denied or busy (Windows refuses to replace a file that antivirus
  * or a reader holds open for a moment) is retried `retries` times with doubling backoff; nothing
  * else is retried.
@@ -17,8 +30,10 @@
  * @module
  */
 
+import { constants, type FileHandle, open as openNode } from "node:fs/promises";
 import { retry } from "../core/retry.ts";
 import { basename, dirname } from "../core/path.ts";
+import type { AtomicWriteSeams } from "./_atomic_write_seams.ts";
 
 /** A step of {@linkcode atomicReplace}, for progress and fault-injection hooks. */
 export type AtomicWriteStep = "mid-write" | "before-rename";
@@ -29,12 +44,24 @@ export interface AtomicWriteOptions {
   readonly retries: number;
   /** Backoff before the first retry in ms, doubled each retry (calibration `retry_backoff_ms`). */
   readonly backoffMs: number;
-  /** Called at each step; the write waits for it. For fault-injection tests. Default none. */
-  readonly onStep?: (step: AtomicWriteStep) => void | Promise<void>;
   /** Called before each rename retry, with the failed attempt's number and error. */
   readonly onRetry?: (attempt: number, error: unknown) => void;
-  /** The rename to use. Default `Deno.rename`. A seam for tests that inject refusals. */
-  readonly rename?: (from: string, to: string) => Promise<void>;
+}
+
+/** The temporary file's name no longer names the file written (`code` `TEMP_SWAPPED`). */
+export class AtomicWriteError extends Error {
+  /** Stable reason code. */
+  readonly code = "TEMP_SWAPPED";
+
+  /**
+   * Creates the error.
+   *
+   * @param temp The temporary file's name.
+   */
+  constructor(temp: string) {
+    super(`Cannot replace with "${temp}": the name was swapped for another file; nothing renamed`);
+    this.name = "AtomicWriteError";
+  }
 }
 
 const TEMP_SUFFIX = /\.tmp-[0-9a-f]{16}$/;
@@ -79,8 +106,9 @@ export function isTempFileName(name: string): boolean {
  *
  * @param target The file to replace (created if missing).
  * @param data Its new bytes.
- * @param options Retry bound, hooks, rename seam.
+ * @param options Retry bound and retry hook.
  * @throws {import("../core/retry.ts").RetryExhaustedError} When every rename attempt was refused.
+ * @throws {AtomicWriteError} When the temporary name was swapped before the rename.
  * @throws {Deno.errors.PermissionDenied} Or any other I/O error; the target is then unchanged
  * and the temporary file removed.
  * @example
@@ -100,32 +128,34 @@ export async function atomicReplace(
   data: Uint8Array,
   options: AtomicWriteOptions,
 ): Promise<void> {
+  const seams = options as AtomicWriteOptions & AtomicWriteSeams;
   const windows = Deno.build.os === "windows";
-  let mode: number | null = null;
-  if (!windows) {
-    try {
-      mode = (await Deno.stat(target)).mode;
-    } catch (error) {
-      if (!(error instanceof Deno.errors.NotFound)) throw error;
-    }
+  let old: Deno.FileInfo | null = null;
+  try {
+    old = await Deno.stat(target);
+  } catch (error) {
+    if (!(error instanceof Deno.errors.NotFound)) throw error;
   }
   const temp = `${target}.tmp-${randomHex(8)}`;
-  const file = await Deno.open(temp, { write: true, createNew: true, mode: 0o600 });
+  const flags = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL |
+    (constants.O_NOFOLLOW ?? 0);
+  const file = await openNode(temp, flags, 0o600);
   let open = true;
   let renamed = false;
+  let swapped = false;
   try {
     const half = Math.floor(data.length / 2);
     await writeAll(file, data.subarray(0, half));
-    await options.onStep?.("mid-write");
+    await seams.onStep?.("mid-write");
     await writeAll(file, data.subarray(half));
+    if (!windows) await keepIdentity(file, old);
     await file.sync();
-    file.close();
+    await seams.onStep?.("before-rename");
+    swapped = !(await namesHandle(temp, file));
+    if (swapped) throw new AtomicWriteError(temp);
+    await file.close();
     open = false;
-    await Deno.chmod(temp, mode === null ? 0o644 : mode & 0o7777).catch((e) => {
-      if (!windows) throw e;
-    });
-    await options.onStep?.("before-rename");
-    const rename = options.rename ?? Deno.rename;
+    const rename = seams.rename ?? Deno.rename;
     await retry(() => rename(temp, target), {
       retries: options.retries,
       backoffMs: options.backoffMs,
@@ -134,14 +164,43 @@ export async function atomicReplace(
     });
     renamed = true;
   } finally {
-    if (open) file.close();
-    if (!renamed) {
+    if (open) await file.close().catch(() => {});
+    if (!renamed && !swapped) {
       await Deno.remove(temp).catch(() => {
         // Already gone, or the file system refuses: the next lock holder removes it.
       });
     }
   }
   if (!windows) await syncDirectory(dirname(target));
+}
+
+/** Gives the handle the owner, group (where allowed) and mode of the file it replaces. */
+async function keepIdentity(file: FileHandle, old: Deno.FileInfo | null): Promise<void> {
+  if (old === null) {
+    await file.chmod(0o644);
+    return;
+  }
+  const mine = await file.stat();
+  if (old.uid !== null && old.gid !== null && (old.uid !== mine.uid || old.gid !== mine.gid)) {
+    try {
+      await file.chown(old.uid, old.gid);
+    } catch {
+      // Not root: keep at least the group when the user belongs to it, else the user's own.
+      await file.chown(mine.uid, old.gid).catch(() => {});
+    }
+  }
+  await file.chmod((old.mode ?? 0o644) & 0o7777);
+}
+
+/** Whether `path` (not followed) is the file the handle holds. */
+async function namesHandle(path: string, file: FileHandle): Promise<boolean> {
+  const held = await file.stat();
+  try {
+    const named = await Deno.lstat(path);
+    return named.isFile && named.ino === held.ino && named.dev === held.dev;
+  } catch {
+    return false;
+  }
 }
 
 /**
@@ -193,9 +252,9 @@ export function isTransientRenameError(error: unknown): boolean {
   return error instanceof Deno.errors.PermissionDenied || error instanceof Deno.errors.Busy;
 }
 
-async function writeAll(file: Deno.FsFile, data: Uint8Array): Promise<void> {
+async function writeAll(file: FileHandle, data: Uint8Array): Promise<void> {
   let rest = data;
-  while (rest.length > 0) rest = rest.subarray(await file.write(rest));
+  while (rest.length > 0) rest = rest.subarray((await file.write(rest)).bytesWritten);
 }
 
 /** Flushes a directory's entries (POSIX). Some file systems refuse; the rename is done anyway. */

@@ -36,6 +36,20 @@
  * keeps its (possibly unlinked) inode alive while W compares. `tests/io/file_lock_test.ts` races
  * holders, waiters and removal across processes and checks that hold intervals never overlap.
  *
+ * ## Only the lock file is ever touched
+ *
+ * Whoever can write in the target's folder can plant something at `X.lock` before a writer runs,
+ * or swap it while the writer runs. The lock file is created exclusively (`createNew`: `O_EXCL`,
+ * which never follows a link); an existing one is `lstat`ed first and refused with
+ * {@linkcode LockFileError} (`LOCK_NOT_REGULAR`) when it is a symlink, FIFO, folder, device or
+ * socket, or a regular file with several hard links (it could be another file's second name); it
+ * is then opened without create or truncate, and the handle's identity (`fstat`) must be the name's
+ * (`lstat`), else the handle is closed untouched (a swap between the `lstat` and the open made it
+ * open something else, which it neither wrote nor truncated). Nothing is written to the lock file
+ * (the holder's pid and host) before that check passes again under the lock. Reading a holder's
+ * name for a timeout message opens the file with `O_NOFOLLOW | O_NONBLOCK` and reads it only when
+ * the handle is a regular file.
+ *
  * Windows: deleting a file that is still open leaves it "delete pending" on file systems without
  * POSIX delete semantics (SMB shares): opening it fails with access denied until the holder closes
  * it, so a waiter treats that error as "busy" and polls again. Windows reports file IDs
@@ -45,6 +59,8 @@
  *
  * @module
  */
+
+import { constants, open as openNode } from "node:fs/promises";
 
 /** Who holds a lock, as its holder wrote it into the lock file (fields unknown are `null`). */
 export interface LockOwner {
@@ -56,8 +72,10 @@ export interface LockOwner {
   readonly since: string | null;
 }
 
-/** Waiting for a lock took longer than allowed. */
+/** Waiting for a lock took longer than allowed (`code` `LOCK_TIMEOUT`). */
 export class LockTimeoutError extends Error {
+  /** Stable reason code. */
+  readonly code = "LOCK_TIMEOUT";
   /** The lock file. */
   readonly lockPath: string;
   /** The holder, when the lock file could be read. */
@@ -83,6 +101,28 @@ export class LockTimeoutError extends Error {
     this.lockPath = lockPath;
     this.owner = owner;
     this.waitedMs = waitedMs;
+  }
+}
+
+/** The lock file is not a plain file of its own (`code` `LOCK_NOT_REGULAR`): it is refused. */
+export class LockFileError extends Error {
+  /** Stable reason code. */
+  readonly code = "LOCK_NOT_REGULAR";
+  /** The lock file. */
+  readonly lockPath: string;
+
+  /**
+   * Creates the error.
+   *
+   * @param lockPath The lock file.
+   * @param what What it is, e.g. `a symbolic link`.
+   */
+  constructor(lockPath: string, what: string) {
+    super(
+      `Cannot lock "${lockPath}": it is ${what}, not a plain lock file; remove it if it is not yours`,
+    );
+    this.name = "LockFileError";
+    this.lockPath = lockPath;
   }
 }
 
@@ -133,6 +173,8 @@ export function lockPathOf(target: string): string {
  * @param options Wait bound and poll interval.
  * @returns The held lock.
  * @throws {LockTimeoutError} When the lock stays held by others for longer than `waitMs`.
+ * @throws {LockFileError} When the lock file is a symlink, FIFO, folder or other non-regular file,
+ * or has several hard links.
  * @throws {Deno.errors.NotFound} When the target's directory does not exist.
  * @example
  * ```ts
@@ -167,9 +209,9 @@ export async function acquireFileLock(target: string, options: FileLockOptions):
   };
 
   for (;;) {
-    let file: Deno.FsFile;
+    let file: Deno.FsFile | null;
     try {
-      file = await Deno.open(lockPath, { read: true, write: true, create: true });
+      file = await openLockFile(lockPath);
     } catch (error) {
       // Windows: a lock file removed by its holder stays "delete pending" (access denied) until
       // the holder closes it. Anywhere else, access denied is real and not worth waiting for.
@@ -178,6 +220,12 @@ export async function acquireFileLock(target: string, options: FileLockOptions):
         continue;
       }
       throw error;
+    }
+    if (file === null) {
+      // Removed or swapped between the look and the open: look again, within the same bound.
+      staleRetries++;
+      if (performance.now() - started >= options.waitMs) await waitOrGiveUp();
+      continue;
     }
     let verified: boolean | "unknown" = false;
     try {
@@ -199,6 +247,55 @@ export async function acquireFileLock(target: string, options: FileLockOptions):
     if (waited >= options.waitMs) {
       throw new LockTimeoutError(lockPath, await readOwner(lockPath), waited);
     }
+  }
+}
+
+/**
+ * Opens the lock file without following a link: created exclusively, or an existing regular file
+ * of one link whose handle is the file its name shows. `null`: it vanished or was swapped meanwhile.
+ */
+async function openLockFile(lockPath: string): Promise<Deno.FsFile | null> {
+  try {
+    return await Deno.open(lockPath, { read: true, write: true, createNew: true });
+  } catch (error) {
+    if (!(error instanceof Deno.errors.AlreadyExists)) throw error;
+  }
+  let seen: Deno.FileInfo;
+  try {
+    seen = await Deno.lstat(lockPath);
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return null;
+    throw error;
+  }
+  refuseIrregular(lockPath, seen);
+  let file: Deno.FsFile;
+  try {
+    file = await Deno.open(lockPath, { read: true, write: true });
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return null;
+    throw error;
+  }
+  try {
+    const held = await file.stat();
+    if (held.ino !== null && held.ino !== 0 && (held.ino !== seen.ino || held.dev !== seen.dev)) {
+      file.close();
+      return null;
+    }
+    refuseIrregular(lockPath, held);
+    return file;
+  } catch (error) {
+    file.close();
+    throw error;
+  }
+}
+
+function refuseIrregular(lockPath: string, info: Deno.FileInfo): void {
+  if (info.isSymlink) throw new LockFileError(lockPath, "a symbolic link");
+  if (info.isDirectory) throw new LockFileError(lockPath, "a folder");
+  if (info.isFifo) throw new LockFileError(lockPath, "a FIFO");
+  if (!info.isFile) throw new LockFileError(lockPath, "a device, socket or other special file");
+  if (info.nlink !== null && info.nlink > 1) {
+    throw new LockFileError(lockPath, `a file with ${info.nlink} hard links`);
   }
 }
 
@@ -266,14 +363,14 @@ async function sameFile(file: Deno.FsFile, path: string): Promise<boolean | "unk
   if (held.ino === null || held.ino === 0) return "unknown";
   let named: Deno.FileInfo;
   try {
-    named = await Deno.stat(path);
+    named = await Deno.lstat(path);
   } catch (error) {
     if (error instanceof Deno.errors.NotFound) return false;
     // Windows: the name of a removed file that someone still holds open is "delete pending".
     if (Deno.build.os === "windows" && error instanceof Deno.errors.PermissionDenied) return false;
     throw error;
   }
-  return named.dev === held.dev && named.ino === held.ino;
+  return named.dev === held.dev && named.ino === held.ino && named.isFile;
 }
 
 async function writeOwner(file: Deno.FsFile): Promise<void> {
@@ -287,7 +384,18 @@ async function writeOwner(file: Deno.FsFile): Promise<void> {
 
 async function readOwner(lockPath: string): Promise<LockOwner | null> {
   try {
-    const value: unknown = JSON.parse(await Deno.readTextFile(lockPath));
+    // Never follow a link, never block on a FIFO: read only a regular file.
+    const flags = constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0) | (constants.O_NONBLOCK ?? 0);
+    const handle = await openNode(lockPath, flags);
+    let text: string;
+    try {
+      const info = await handle.stat();
+      if (!info.isFile() || info.size > 4096) return null;
+      text = new TextDecoder().decode(await handle.readFile());
+    } finally {
+      await handle.close();
+    }
+    const value: unknown = JSON.parse(text);
     if (typeof value !== "object" || value === null) return null;
     const v = value as Record<string, unknown>;
     return {

@@ -3,7 +3,8 @@
  *
  * Composition: the entry is checked first (nothing locked, nothing written), then under the KB's
  * inter-process lock ({@link import("../io/file_lock.ts")}) the KB is read through the I/O seam,
- * checked, the entry appended ({@linkcode appendEntry}) and the KB replaced atomically
+ * checked, the entry's text inserted into the KB's text ({@linkcode appendEntry}: the existing
+ * bytes stay as they were) and the KB replaced atomically
  * ({@link import("../io/atomic_write.ts")}). No lost update (the read-modify-write happens under the
  * lock), no partial file (atomic rename), nothing left behind (the lock file is removed by its
  * holder, temporary files of killed writers by the next holder).
@@ -12,12 +13,16 @@
  */
 
 import {
+  checkReplaceable,
   decodeForWrite,
   lockForWrite,
   readForWrite,
+  releaseForWrite,
   replaceForWrite,
   resolveTarget,
+  type WriteState,
 } from "./_io.ts";
+import { seamsOf } from "./_options.ts";
 import { appendEntry, parseEntry } from "../bootpack/kb_entry.ts";
 import { sha256Hex } from "../core/sha256.ts";
 import { WriterError, type WriterOptions } from "./writer.ts";
@@ -41,8 +46,10 @@ export interface IngestResult {
  * @param entryText The entry's JSON text.
  * @param options Calibration, chaos, hooks.
  * @returns The entry's id and the KB's new count and SHA256.
- * @throws {WriterError} For a bad entry (`ENTRY_*`), an invalid KB (`KB_*`) or a duplicate id
- * (`ENTRY_ID_DUPLICATE`); the KB is then byte-for-byte unchanged.
+ * @throws {WriterError} For a bad entry (`ENTRY_*`), an invalid KB (`KB_*`), a duplicate id
+ * (`ENTRY_ID_DUPLICATE`), a KB the user may not write (`KB_READ_ONLY`) or one with several hard
+ * links (`KB_HARDLINKED`); the KB is then byte-for-byte unchanged. With `written` `true`: the
+ * failure came after the rename, the KB may already hold the new entry.
  * @throws {import("../io/file_lock.ts").LockTimeoutError} When the lock stays held too long.
  * @throws {import("../io/file_read.ts").FileReadError} When the KB cannot be read (after retries).
  * @example
@@ -69,7 +76,9 @@ export async function ingestEntry(
   }
   const target = await resolveTarget(kb);
   const lock = await lockForWrite(target, options);
+  const state: WriteState = { written: false };
   try {
+    await checkReplaceable(target, kb, "KB_");
     const text = decodeForWrite(await readForWrite(target, options), kb, "KB_INVALID_UTF8");
     const next = appendEntry(text, entry.entry);
     if (!next.ok) {
@@ -80,11 +89,11 @@ export async function ingestEntry(
         line: d.line,
       });
     }
-    await options.onStep?.("read", target);
+    await seamsOf(options).onStep?.("read", target);
     const bytes = new TextEncoder().encode(next.text);
-    await replaceForWrite(target, bytes, options);
+    await replaceForWrite(target, bytes, options, state);
     return { kb, id: entry.entry.id, entries: next.entries, sha256: await sha256Hex(bytes) };
   } finally {
-    await lock.release();
+    await releaseForWrite(lock, state, kb);
   }
 }

@@ -9,16 +9,27 @@
  * taken BootPack first, then KB; `ingest` takes only the KB's, so no two writers can deadlock.
  * A BootPack that would not change is not rewritten.
  *
+ * The result is always up to date (`acceptance --strict` passes on it): the SNAPSHOT is the KB's
+ * text, and the POINTER's `Path` names the KB that was copied. With `kb`, the `Path` the user wrote
+ * stays as written (a UNC path stays UNC) when it names the same file (same device and inode,
+ * after `--map`); otherwise it becomes the absolute path of `kb`. A BOM is removed; the POINTER
+ * keys, `=`, the uppercase SHA256 and bare fences are written in canonical form (contract §D).
+ *
  * @module
  */
 
 import {
+  checkReadable,
+  checkReplaceable,
   decodeForWrite,
   lockForWrite,
   readForWrite,
+  releaseForWrite,
   replaceForWrite,
   resolveTarget,
+  type WriteState,
 } from "./_io.ts";
+import { seamsOf } from "./_options.ts";
 import { decodeBootPack, parseBootPack } from "../bootpack/parse.ts";
 import { renderBootPack } from "../bootpack/render.ts";
 import { parseKb } from "../bootpack/kb_parse.ts";
@@ -49,6 +60,11 @@ export interface RebuildResult {
   readonly entries: number;
   /** `false` when the BootPack was already up to date (nothing written). */
   readonly changed: boolean;
+  /**
+   * `true` when the POINTER's `Path` was replaced by `kb`'s absolute path, because the Path it had
+   * does not name `kb` (or cannot be followed on this host: give `maps` to keep it).
+   */
+  readonly pathReplaced: boolean;
 }
 
 /**
@@ -80,28 +96,20 @@ export async function rebuildBootPack(
 ): Promise<RebuildResult> {
   const bpTarget = await resolveTarget(bootpack);
   const bpLock = await lockForWrite(bpTarget, options);
+  const state: WriteState = { written: false };
   try {
+    await checkReplaceable(bpTarget, bootpack, "BOOTPACK_");
     const bpBytes = await readForWrite(bpTarget, options);
-    let bom = false;
-    let text = "";
-    if (bpBytes.length > 0) {
-      const decoded = decodeBootPack(bpBytes);
-      if (decoded.text === null) {
-        throw new WriterError(
-          "BOOTPACK_INVALID_UTF8",
-          `Cannot rebuild "${bootpack}": not valid UTF-8`,
-          { file: bootpack, line: decoded.violations[0]?.line ?? null },
-        );
-      }
-      bom = decoded.violations.some((v) => v.code === "BOOTPACK_BOM");
-      text = decoded.text;
-    }
+    const text = decodeBootPackForWrite(bpBytes, bootpack);
     const kb = options.kb ?? kbFromPointer(bootpack, text, options);
     await refuseSameFile(bootpack, kb);
+    const replacePath = options.kb !== undefined &&
+      !(await pointerNames(bootpack, text, options.kb, options));
 
     const kbTarget = await resolveTarget(kb);
     const kbLock = await lockForWrite(kbTarget, options);
     try {
+      await checkReadable(kbTarget, kb);
       const kbBytes = await readForWrite(kbTarget, options);
       const kbText = decodeForWrite(kbBytes, kb, "KB_INVALID_UTF8");
       const parsed = parseKb(kbText, { codePrefix: "KB_" });
@@ -119,6 +127,7 @@ export async function rebuildBootPack(
         sha256,
         entries,
         path: options.kb === undefined ? null : absolute(options.kb),
+        replacePath,
       });
       if (!rendered.ok) {
         const d = rendered.diagnostic;
@@ -127,17 +136,53 @@ export async function rebuildBootPack(
           line: d.line,
         });
       }
-      await options.onStep?.("read", bpTarget);
-      const body = new TextEncoder().encode(rendered.text);
-      const out = bom ? concat(bpBytes.subarray(0, 3), body) : body;
+      await seamsOf(options).onStep?.("read", bpTarget);
+      // Written without a BOM: rebuild is the canonicalisation step.
+      const out = new TextEncoder().encode(rendered.text);
       const changed = !equalBytes(out, bpBytes);
-      if (changed) await replaceForWrite(bpTarget, out, options);
-      return { bootpack, kb, sha256, entries, changed };
+      if (changed) await replaceForWrite(bpTarget, out, options, state);
+      const pathReplaced = replacePath && parseBootPack(text).pointer?.path?.raw !== undefined;
+      return { bootpack, kb, sha256, entries, changed, pathReplaced };
     } finally {
-      await kbLock.release();
+      await releaseForWrite(kbLock, state, bootpack);
     }
   } finally {
-    await bpLock.release();
+    await releaseForWrite(bpLock, state, bootpack);
+  }
+}
+
+/** The BootPack's text without its BOM (an empty file is an empty text), or a refusal. */
+function decodeBootPackForWrite(bytes: Uint8Array, bootpack: string): string {
+  if (bytes.length === 0) return "";
+  const decoded = decodeBootPack(bytes);
+  if (decoded.text === null) {
+    throw new WriterError(
+      "BOOTPACK_INVALID_UTF8",
+      `Cannot rebuild "${bootpack}": not valid UTF-8`,
+      { file: bootpack, line: decoded.violations[0]?.line ?? null },
+    );
+  }
+  return decoded.text;
+}
+
+/** Whether the BootPack's POINTER `Path` (after `--map`) names the same file as `kb`. */
+async function pointerNames(
+  bootpack: string,
+  text: string,
+  kb: string,
+  options: RebuildOptions,
+): Promise<boolean> {
+  let named: string;
+  try {
+    named = kbFromPointer(bootpack, text, options);
+  } catch {
+    return false;
+  }
+  try {
+    const [a, b] = await Promise.all([Deno.stat(named), Deno.stat(kb)]);
+    return a.ino !== null && a.ino !== 0 && a.dev === b.dev && a.ino === b.ino;
+  } catch {
+    return false;
   }
 }
 
@@ -187,13 +232,6 @@ function absolute(path: string): string {
   const cwd = Deno.cwd();
   const sep = Deno.build.os === "windows" ? "\\" : "/";
   return cwd.replace(/[\\/]+$/, "") + sep + path.replace(/^\.[\\/]/, "");
-}
-
-function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
-  const out = new Uint8Array(a.length + b.length);
-  out.set(a);
-  out.set(b, a.length);
-  return out;
 }
 
 function equalBytes(a: Uint8Array, b: Uint8Array): boolean {

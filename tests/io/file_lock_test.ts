@@ -1,6 +1,7 @@
 import { deepEqual as assertEquals, ok as assert } from "node:assert/strict";
 import {
   acquireFileLock,
+  LockFileError,
   lockPathOf,
   LockTimeoutError,
   withFileLock,
@@ -130,6 +131,67 @@ Deno.test("acquireFileLock() is not blocked by a lock file left by a killed hold
     assertEquals(status.signal, "SIGKILL");
     assertEquals(await residue(dir), ["kb.json.lock"]);
     const lock = await acquireFileLock(target, { waitMs: 1000, pollMs: 5 });
+    await lock.release();
+    assertEquals(await residue(dir), []);
+  });
+});
+
+const posixOnly = Deno.build.os === "windows";
+const OPTS = { waitMs: 500, pollMs: 5 };
+
+Deno.test({
+  name:
+    "acquireFileLock() refuses a lock file planted as a symlink; the victim stays byte-identical",
+  ignore: posixOnly,
+  fn: async () => {
+    await withTempDir(async (dir) => {
+      const victim = `${dir}/victim.txt`;
+      await Deno.writeTextFile(victim, "precious\n");
+      const before = (await Deno.stat(victim)).mtime?.getTime();
+      await Deno.symlink(victim, `${dir}/kb.json.lock`);
+      const error = await assertRejects(
+        () => acquireFileLock(`${dir}/kb.json`, OPTS),
+        LockFileError,
+      );
+      assertEquals(error.code, "LOCK_NOT_REGULAR");
+      assert(error.message.includes("symbolic link") && error.message.includes("kb.json.lock"));
+      assertEquals(await Deno.readTextFile(victim), "precious\n");
+      assertEquals((await Deno.stat(victim)).mtime?.getTime(), before);
+      assert((await Deno.lstat(`${dir}/kb.json.lock`)).isSymlink, "the link was not removed");
+      // A dangling link is not followed either: nothing is created where it points.
+      await Deno.remove(`${dir}/kb.json.lock`);
+      await Deno.symlink(`${dir}/created-by-link`, `${dir}/kb.json.lock`);
+      await assertRejects(() => acquireFileLock(`${dir}/kb.json`, OPTS), LockFileError);
+      await assertRejects(() => Deno.lstat(`${dir}/created-by-link`), Deno.errors.NotFound);
+    });
+  },
+});
+
+Deno.test({
+  name: "acquireFileLock() refuses a FIFO, a folder and a hard-linked file as lock file",
+  ignore: posixOnly,
+  fn: async () => {
+    await withTempDir(async (dir) => {
+      const mk = await new Deno.Command("mkfifo", { args: [`${dir}/a.lock`] }).output();
+      assert(mk.success);
+      await Deno.mkdir(`${dir}/b.lock`);
+      await Deno.writeTextFile(`${dir}/other.txt`, "other\n");
+      await Deno.link(`${dir}/other.txt`, `${dir}/c.lock`);
+      const found: string[] = [];
+      for (const name of ["a", "b", "c"]) {
+        const e = await assertRejects(() => acquireFileLock(`${dir}/${name}`, OPTS), LockFileError);
+        found.push(e.message.replace(/^.*it is (.*), not a plain.*$/, "$1"));
+      }
+      assertEquals(found, ["a FIFO", "a folder", "a file with 2 hard links"]);
+      assertEquals(await Deno.readTextFile(`${dir}/other.txt`), "other\n");
+    });
+  },
+});
+
+Deno.test("acquireFileLock() reuses a regular lock file left behind", async () => {
+  await withTempDir(async (dir) => {
+    await Deno.writeTextFile(`${dir}/kb.json.lock`, "stale");
+    const lock = await acquireFileLock(`${dir}/kb.json`, OPTS);
     await lock.release();
     assertEquals(await residue(dir), []);
   });

@@ -204,7 +204,12 @@ Deno.test("a rename refused with EPERM is retried at most retry_count times", as
       "100",
     ]).done();
     equal(fails.code, 1);
-    deepEqual(JSON.parse(fails.lines.at(-1)!), { ok: false, code: null, renames: 4 });
+    deepEqual(JSON.parse(fails.lines.at(-1)!), {
+      ok: false,
+      code: null,
+      written: false,
+      renames: 4,
+    });
     deepEqual(await Deno.readFile(kb), before);
     deepEqual(await residue(dir), []);
   });

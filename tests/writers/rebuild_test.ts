@@ -199,3 +199,117 @@ Deno.test("rebuild without --kb refuses a BootPack that has no POINTER Path; an 
     deepEqual(await residue(dir), []);
   });
 });
+
+Deno.test("rebuild --kb OTHER writes OTHER's path, then acceptance --strict passes", async () => {
+  await withTempDir(async (dir) => {
+    const { bootpack } = await copyExample(dir);
+    await Deno.mkdir(`${dir}/other`);
+    const other = `${dir}/other/kb.json`;
+    await Deno.writeTextFile(other, '[{"id":"X-1","blocking":true},{"id":"X-2"}]\n');
+    const r = await runCli(["rebuild", bootpack, "--kb", other], { permissions: RW });
+    equal(r.code, 0, r.stderr);
+    const text = await Deno.readTextFile(bootpack);
+    ok(text.includes(`\r\nPath=${other}\r\n`), "Path does not name the KB copied");
+    ok(r.stderr.includes("the POINTER's Path did not name"), r.stderr);
+    const report = await runGate("acceptance", bootpack, { strict: true });
+    ok(report.verdict.pass, report.verdict.text);
+    equal(report.summary.entries, 2);
+  });
+});
+
+Deno.test("rebuild --kb naming the POINTER's own file keeps the UNC Path as the user wrote it", async () => {
+  await withTempDir(async (dir) => {
+    const { bootpack, kb } = await copyExample(dir);
+    await Deno.writeTextFile(kb, '[{"id":"only"}]\r\n');
+    const r = await runCli(["rebuild", bootpack, "--kb", kb, "--map", exampleMap(dir)], {
+      permissions: RW,
+    });
+    equal(r.code, 0, r.stderr);
+    const text = await Deno.readTextFile(bootpack);
+    ok(text.includes("\r\nPath=\\\\DS-918\\kb\\BUG_KB.json.txt\r\n"), "UNC Path not kept");
+    equal(r.stderr, "");
+    const maps = [{ from: "\\\\DS-918\\kb", to: dir }];
+    ok((await runGate("acceptance", bootpack, { maps, strict: true })).verdict.pass);
+  });
+});
+
+Deno.test("rebuild removes a BOM and canonicalises the POINTER and fences; acceptance --strict passes", async () => {
+  await withTempDir(async (dir) => {
+    const kb = `${dir}/kb.json`;
+    const kbText = '[{"id":"a","blocking":true}]\n';
+    await Deno.writeTextFile(kb, kbText);
+    const sha = await sha256Hex(await Deno.readFile(kb));
+    const bp = `${dir}/bp.txt`;
+    const body = "Notes\n\n[BUG_KB_JSON]\n```json\n[]\n```\n\n[BUG_KB_JSON_POINTER]\n" +
+      `path: kb.json\nsha256 : ${sha.toLowerCase()}\nENTRIES=1\n`;
+    await Deno.writeFile(bp, new Uint8Array([0xef, 0xbb, 0xbf, ...new TextEncoder().encode(body)]));
+    const blocked = await runGate("acceptance", bp, { strict: true });
+    equal(blocked.verdict.pass, false);
+    const r = await runCli(["rebuild", bp], { permissions: RW });
+    equal(r.code, 0, r.stderr);
+    ok(r.stdout.startsWith("rebuilt "), r.stdout);
+    const bytes = await Deno.readFile(bp);
+    deepEqual([...bytes.subarray(0, 3)], [0x4e, 0x6f, 0x74], "BOM not removed");
+    equal(
+      new TextDecoder().decode(bytes),
+      "Notes\n\n[BUG_KB_JSON]\n```\n" + kbText + "```\n\n[BUG_KB_JSON_POINTER]\n" +
+        `Path=kb.json\nSHA256=${sha}\nEntries=1\n`,
+    );
+    const report = await runGate("acceptance", bp, { strict: true });
+    ok(report.verdict.pass, report.verdict.text);
+    const again = await runCli(["rebuild", bp], { permissions: RW });
+    ok(again.stdout.startsWith("unchanged "), again.stdout);
+  });
+});
+
+Deno.test("rebuild repairs a SNAPSHOT whose text differs from the KB with the same counts", async () => {
+  await withTempDir(async (dir) => {
+    const kb = `${dir}/kb.json`;
+    await Deno.writeTextFile(kb, '[{"id":"a","title":"new"}]\n');
+    const sha = await sha256Hex(await Deno.readFile(kb));
+    const bp = `${dir}/bp.txt`;
+    await Deno.writeTextFile(
+      bp,
+      '[BUG_KB_JSON]\n```\n[{"id":"a","title":"old"}]\n```\n\n[BUG_KB_JSON_POINTER]\n' +
+        `Path=kb.json\nSHA256=${sha}\nEntries=1\n`,
+    );
+    const r = await runCli(["rebuild", bp], { permissions: RW });
+    equal(r.code, 0, r.stderr);
+    equal(
+      parseBootPack(await Deno.readTextFile(bp)).snapshot?.json,
+      '[{"id":"a","title":"new"}]\n',
+    );
+    ok((await runGate("acceptance", bp, { strict: true })).verdict.pass);
+  });
+});
+
+Deno.test("rebuild handles a 200,000-entry KB (no stack overflow), then acceptance --strict passes", async () => {
+  await withTempDir(async (dir) => {
+    const kb = `${dir}/kb.json`;
+    const lines = ["["];
+    for (let i = 0; i < 200_000; i++) {
+      lines.push(`  {"id": "E${i}", "blocking": ${i % 7 === 0}}${i < 199_999 ? "," : ""}`);
+    }
+    lines.push("]", "");
+    await Deno.writeTextFile(kb, lines.join("\n"));
+    const bp = `${dir}/bp.txt`;
+    await Deno.writeTextFile(bp, "Notes\n");
+    const r = await runCli(["rebuild", bp, "--kb", kb], { permissions: RW });
+    equal(r.code, 0, r.stderr);
+    ok(r.stdout.startsWith("rebuilt entries=200000 "), r.stdout);
+    const again = await runCli(["rebuild", bp, "--kb", kb], { permissions: RW });
+    equal(again.code, 0, again.stderr);
+    ok(again.stdout.startsWith("unchanged entries=200000 "), again.stdout);
+    const ing = await runCli(["ingest", "--kb", kb, "--entry", "-"], {
+      permissions: RW,
+      stdin: '{"id":"E-new"}',
+    });
+    equal(ing.code, 0, ing.stderr);
+    const after = await Deno.readTextFile(kb);
+    equal(after, lines.slice(0, -2).join("\n") + ',\n  {"id":"E-new"}\n]\n');
+    const last = await runCli(["rebuild", bp, "--kb", kb], { permissions: RW });
+    ok(last.stdout.startsWith("rebuilt entries=200001 "), last.stdout + last.stderr);
+    const report = await runGate("acceptance", bp, { strict: true });
+    ok(report.verdict.pass, report.verdict.text);
+  });
+});
