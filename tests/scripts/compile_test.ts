@@ -55,7 +55,6 @@ Deno.test("the binary's permissions are exactly the union of the commands' tasks
   }
 });
 
-
 /** Places that may reach into the source tree, each with the reason it is safe. */
 const KNOWN: Readonly<Record<string, string>> = {
   // Locates cli.ts to re-run the CLI when running from source (a compiled binary runs itself);
