@@ -84,7 +84,7 @@ export {
 // Writers: ingest an entry, rebuild a BootPack (locked, atomic).
 export { ingestEntry, type IngestResult } from "./lib/writers/ingest.ts";
 export { rebuildBootPack, type RebuildOptions, type RebuildResult } from "./lib/writers/rebuild.ts";
-export type { WriterOptions, WriterStep } from "./lib/writers/writer.ts";
+export type { WriterOptions } from "./lib/writers/writer.ts";
 
 // Proofpacks: export, verify, replay.
 export {
@@ -124,11 +124,7 @@ export type {
 
 // I/O primitives: the inter-process lock, the atomic replace.
 export { acquireFileLock, type FileLock, type FileLockOptions } from "./lib/io/file_lock.ts";
-export {
-  atomicReplace,
-  type AtomicWriteOptions,
-  type AtomicWriteStep,
-} from "./lib/io/atomic_write.ts";
+export { atomicReplace, type AtomicWriteOptions } from "./lib/io/atomic_write.ts";
 
 // Calibration, and the one error shape (every error a caller may catch has a stable `code`).
 export {
