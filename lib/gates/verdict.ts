@@ -28,6 +28,11 @@ export interface KbFacts {
   readonly sha256: string | null;
   /** Counts, when it parsed as a KB. */
   readonly summary: KbSummary | null;
+  /**
+   * Whether the KB's text equals the SNAPSHOT's once line endings are normalised (SPEC §3: the
+   * SNAPSHOT is an exact copy); `null` or absent when there was nothing to compare.
+   */
+  readonly sameAsSnapshot?: boolean | null;
 }
 
 /** The selftest's `diag:` fields (contract §E, §H). */
@@ -199,6 +204,14 @@ export function decideGate(facts: GateFacts, options: DecideGateOptions = {}): G
         `SNAPSHOT has ${snapEntries} entries but ${kbName} has ${jsonEntries}: rebuild the BootPack`,
     });
   }
+  if (kb.sameAsSnapshot === false && snapEntries === jsonEntries) {
+    warnings.push({
+      code: "STALE_SNAPSHOT",
+      line: null,
+      message:
+        `SNAPSHOT's JSON text differs from ${kbName}'s (same ${jsonEntries} entries): rebuild the BootPack`,
+    });
+  }
   for (const index of own?.nonBooleanBlocking ?? []) {
     warnings.push({
       code: "BLOCKING_NOT_BOOLEAN",
@@ -210,7 +223,7 @@ export function decideGate(facts: GateFacts, options: DecideGateOptions = {}): G
 
   const upToDate = summary.ptr_exists && summary.ptr_sha_match &&
     ptrEntries !== null && ptrEntries === jsonEntries && summary.entries === jsonEntries &&
-    (command === "selftest" || snapEntries === jsonEntries);
+    (command === "selftest" || snapEntries === jsonEntries) && kb.sameAsSnapshot !== false;
 
   const sortedViolations = sortDiagnostics(violations);
   const sortedWarnings = sortDiagnostics(warnings);
