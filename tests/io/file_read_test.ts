@@ -243,3 +243,27 @@ Deno.test("readFileStream() counts the same attempts as readFileBytes() under ev
     assert.deepEqual((await streamWith(path, undefined)).bytes, CONTENT);
   });
 });
+
+Deno.test("readFileBytes() refuses a file above max_input_bytes from its size, without retrying", async () => {
+  await withFile(async (path) => {
+    const small = { ...FAST, max_input_bytes: CONTENT.length - 1 };
+    const r = await readWith(path, undefined, small);
+    assert.equal(r.error?.code, "TOO_LARGE");
+    assert.equal(r.error?.transient, false);
+    assert.equal(r.attempts, 1);
+    const exact = await readWith(path, undefined, { ...FAST, max_input_bytes: CONTENT.length });
+    assert.deepEqual(exact.bytes, CONTENT);
+  });
+});
+
+Deno.test("readFileBytes() stops a read that goes past max_input_bytes (a file larger than its size says)", async () => {
+  // /proc files are regular files whose stat says 0 bytes: the size check cannot see them, so
+  // the read itself must stop at the limit rather than return a larger or a half file.
+  const path = "/proc/self/status";
+  const whole = await readWith(path, undefined);
+  assert.ok(whole.bytes && whole.bytes.length > 200, "control: /proc/self/status reads whole");
+  const r = await readWith(path, undefined, { ...FAST, max_input_bytes: 100 });
+  assert.equal(r.bytes, null);
+  assert.equal(r.error?.code, "TOO_LARGE");
+  assert.equal(r.attempts, 1);
+});
