@@ -109,7 +109,10 @@ Deno.test("a POINTER Path with a NUL or an ESC is POINTER_PATH_INVALID, and noth
         equal(r.verdict.pass, false);
         const cli = await runCli([command, `${dir}/b.txt`]);
         equal(cli.code, 1);
-        ok(!/[\u0000\u001b\u0007]/.test(cli.stdout + cli.stderr), JSON.stringify(cli));
+        ok(
+          !["\0", "\x1b", "\x07"].some((c) => (cli.stdout + cli.stderr).includes(c)),
+          JSON.stringify(cli),
+        );
         match(cli.stdout, /\[GATE-BLOCK\] POINTER_PATH_INVALID: line 6: Path holds the control/);
       }
     }
