@@ -12,7 +12,7 @@ import type { PathMapping } from "../lib/bootpack/pointer_path.ts";
 import denoJson from "../deno.json" with { type: "json" };
 import { UsageError } from "./_args.ts";
 import { calibrationOf, mapsOf, parseCommand } from "./_common.ts";
-import { printError, printInfo, writeStderr, writeStdout } from "./_output.ts";
+import { printError, printInfo, writeJson, writeStderr, writeStdout } from "./_output.ts";
 
 const USAGE =
   "Usage: bootpack certify --bootpack FILE [--kb FILE] [--map FROM=TO]... [--out DIR] [--json]";
@@ -143,26 +143,22 @@ export async function main(args: string[]): Promise<number> {
   }
   const verdict = certificationVerdict(result.report);
   if (flags.values["json"]) {
-    writeStdout(
-      JSON.stringify(
-        {
-          verdict: result.pass ? "PASS" : "FAIL",
-          out: result.out,
-          root_digest: result.rootDigest,
-          proofpack_verified: result.packVerified,
-          inputs_unchanged: verdict.inputsUnchanged,
-          gates: result.report.gates.map((g) => ({
-            id: g.id,
-            name: g.name,
-            verdict: g.pass ? "PASS" : "FAIL",
-            ms: Math.round(g.ms),
-          })),
-          total_ms: Math.round(result.report.totalMs),
-          problems: result.problems,
-        },
-        null,
-        2,
-      ) + "\n",
+    writeJson(
+      {
+        verdict: result.pass ? "PASS" : "FAIL",
+        out: result.out,
+        root_digest: result.rootDigest,
+        proofpack_verified: result.packVerified,
+        inputs_unchanged: verdict.inputsUnchanged,
+        gates: result.report.gates.map((g) => ({
+          id: g.id,
+          name: g.name,
+          verdict: g.pass ? "PASS" : "FAIL",
+          ms: Math.round(g.ms),
+        })),
+        total_ms: Math.round(result.report.totalMs),
+        problems: result.problems,
+      },
     );
   } else {
     const lines = result.report.gates.map((g) =>

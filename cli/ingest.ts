@@ -9,7 +9,7 @@ import { ingestEntry } from "../lib/writers/ingest.ts";
 import { WriterError } from "../lib/writers/writer.ts";
 import { UsageError } from "./_args.ts";
 import { calibrationOf, chaosOf, COMMON_HELP, parseCommand } from "./_common.ts";
-import { printError, printInfo, writeStderr, writeStdout } from "./_output.ts";
+import { printError, printInfo, writeJson, writeStderr, writeStdout } from "./_output.ts";
 import { writerFailure } from "./_writer.ts";
 
 const USAGE = "Usage: bootpack ingest --kb KB --entry FILE|- [--json]";
@@ -110,7 +110,7 @@ export async function main(args: string[]): Promise<number> {
       throw error;
     });
     if (flags.values["json"]) {
-      writeStdout(JSON.stringify(result) + "\n");
+      writeJson(result, 0);
     } else {
       writeStdout(`ingested id=${result.id} entries=${result.entries} sha256=${result.sha256}\n`);
     }

@@ -20,7 +20,7 @@ import {
   onePositional,
   parseCommand,
 } from "./_common.ts";
-import { printError, printInfo, writeStderr, writeStdout } from "./_output.ts";
+import { printError, printInfo, writeJson, writeStderr, writeStdout } from "./_output.ts";
 
 const USAGE = `Usage: bootpack proofpack export --out DIR [--bootpack FILE] [--kb FILE] [FILE...]
        bootpack proofpack verify DIR [--json] [--root HEX]
@@ -171,7 +171,7 @@ async function runExport(args: string[]): Promise<number> {
     ...(createdAt === undefined ? {} : { createdAt }),
   });
   if (flags.values["json"]) {
-    writeStdout(JSON.stringify(result, null, 2) + "\n");
+    writeJson(result);
   } else {
     writeStdout(`${result.root}  ${out.replace(/\/+$/, "")}/${SUMS_FILE}\n`);
   }
@@ -200,7 +200,7 @@ async function runVerify(args: string[]): Promise<number> {
     calibration: await calibrationOf(flags),
     onProgress: progressPrinter("hashing"),
   });
-  if (flags.values["json"]) writeStdout(JSON.stringify(report, null, 2) + "\n");
+  if (flags.values["json"]) writeJson(report);
   else writeStdout(formatVerify(report));
   return report.ok ? 0 : 1;
 }
@@ -223,7 +223,7 @@ async function runReplay(args: string[]): Promise<number> {
     chaos: chaosOf(flags),
     calibration: await calibrationOf(flags),
   });
-  if (flags.values["json"]) writeStdout(JSON.stringify(report, null, 2) + "\n");
+  if (flags.values["json"]) writeJson(report);
   else writeStdout(formatReplay(report));
   return report.ok ? 0 : 1;
 }

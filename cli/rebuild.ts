@@ -16,7 +16,7 @@ import {
   onePositional,
   parseCommand,
 } from "./_common.ts";
-import { printError, printInfo, writeStderr, writeStdout } from "./_output.ts";
+import { printError, printInfo, writeJson, writeStderr, writeStdout } from "./_output.ts";
 import { writerFailure } from "./_writer.ts";
 
 const USAGE = "Usage: bootpack rebuild <BOOTPACK> [--kb KB] [--map FROM=TO]... [--json]";
@@ -100,7 +100,7 @@ export async function main(args: string[]): Promise<number> {
       onRetry: (message) => printInfo(`rebuild: ${message}`),
     });
     if (flags.values["json"]) {
-      writeStdout(JSON.stringify(result) + "\n");
+      writeJson(result, 0);
     } else {
       writeStdout(
         `${

@@ -223,7 +223,7 @@ Deno.test("a bad --calibration file fails closed with exit 1 and names the key",
     ]);
     equal(r.code, 1);
     equal(r.stdout, "");
-    match(r.stderr, /key retry_count is null/);
+    match(r.stderr, /^bootpack: error: acceptance: CALIBRATION_NULL: .*key retry_count is null\n$/);
   });
 });
 
