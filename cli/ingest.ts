@@ -5,6 +5,7 @@
  */
 
 import { readFileBytes } from "../lib/io/file_read.ts";
+import { decodeUtf8 } from "../lib/core/utf8.ts";
 import { ingestEntry } from "../lib/writers/ingest.ts";
 import { WriterError } from "../lib/writers/writer.ts";
 import { UsageError } from "./_args.ts";
@@ -89,10 +90,8 @@ export async function main(args: string[]): Promise<number> {
     const bytes = entry === "-"
       ? await readStdin()
       : await readFileBytes(entry, { calibration, chaos });
-    let text: string;
-    try {
-      text = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(bytes);
-    } catch {
+    const text = decodeUtf8(bytes);
+    if (text === null) {
       throw new WriterError("ENTRY_INVALID_UTF8", "The entry is not valid UTF-8", { file: source });
     }
     const result = await ingestEntry(kb, text, {

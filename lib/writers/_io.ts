@@ -10,6 +10,7 @@ import { acquireFileLock, type FileLock } from "../io/file_lock.ts";
 import { readFileBytes } from "../io/file_read.ts";
 import { WriterError, type WriterOptions } from "./writer.ts";
 import { messageOf } from "../core/error.ts";
+import { decodeUtf8 } from "../core/utf8.ts";
 
 const NO_LOCK = (target: string): FileLock => ({
   target,
@@ -73,11 +74,11 @@ export function readForWrite(path: string, options: WriterOptions): Promise<Uint
 
 /** Decodes strict UTF-8, or refuses the file. */
 export function decodeForWrite(bytes: Uint8Array, path: string, code: string): string {
-  try {
-    return new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(bytes);
-  } catch {
+  const text = decodeUtf8(bytes);
+  if (text === null) {
     throw new WriterError(code, `Cannot use "${path}": not valid UTF-8`, { file: path });
   }
+  return text;
 }
 
 /** Replaces `path` with `bytes` atomically, with the writer's retry bound and hooks. */
