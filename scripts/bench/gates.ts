@@ -5,7 +5,13 @@
  * @module
  */
 
-import type { BenchCommand, BenchResult, BenchSuite } from "./_harness.ts";
+import {
+  type BenchCommand,
+  type BenchContext,
+  type BenchResult,
+  type BenchSuite,
+  median,
+} from "./_harness.ts";
 import { gateCommand, writeBootPack } from "./_fixtures.ts";
 
 /** The gates suite. */
@@ -39,6 +45,78 @@ export const suite: BenchSuite = {
       })),
       note: `KB ${(large.kbBytes / 2 ** 20).toFixed(1)} MiB, SNAPSHOT the same`,
     });
+    results.push(...(await whereTheTimeGoes(ctx, small.bootpack, denoEmpty)));
     return results;
   },
 };
+
+/**
+ * Where an `acceptance` on 200 entries spends the time above an empty `deno run`: the same code
+ * from a one-file bundle (the share of loading ~25 modules), the gate modules loaded without
+ * running anything, and, inside one process, the load, the first run and a warm second run.
+ */
+async function whereTheTimeGoes(
+  ctx: BenchContext,
+  bootpack: string,
+  denoEmpty: BenchCommand,
+): Promise<BenchResult[]> {
+  const bundle = `${ctx.dir}/bootpack.js`;
+  const built = await new Deno.Command(ctx.deno, {
+    args: ["bundle", "--quiet", `${ctx.root}/cli.ts`, "-o", bundle],
+    stdout: "null",
+    stderr: "piped",
+  }).output();
+  if (!built.success) throw new Error(new TextDecoder().decode(built.stderr));
+  const loadOnly = `${ctx.dir}/load_gate.ts`;
+  await Deno.writeTextFile(loadOnly, `import "${ctx.root}/cli/gate.ts";\n`);
+  const results: BenchResult[] = [
+    await ctx.compare({
+      id: "acceptance200_bundle_vs_deno_empty",
+      title: "acceptance, 200 entries, from a one-file bundle (deno bundle) / deno run empty file",
+      ours: {
+        label: "bundled acceptance",
+        argv: [ctx.deno, "run", "--no-prompt", "--allow-read", bundle, "acceptance", bootpack],
+      },
+      baseline: denoEmpty,
+    }),
+    await ctx.compare({
+      id: "gate_modules_vs_deno_empty",
+      title: "the gate's modules loaded, nothing run / deno run empty file",
+      ours: {
+        label: "import cli/gate.ts",
+        argv: [ctx.deno, "run", "--no-prompt", "--allow-read", loadOnly],
+      },
+      baseline: denoEmpty,
+    }),
+  ];
+  const probes: Record<string, number>[] = [];
+  for (let i = 0; i < ctx.runs; i++) {
+    const out = await new Deno.Command(ctx.deno, {
+      args: [
+        "run",
+        "--no-prompt",
+        "--allow-read",
+        `${ctx.root}/scripts/bench/_gate_probe.ts`,
+        bootpack,
+      ],
+      stdout: "piped",
+    }).output();
+    probes.push(JSON.parse(new TextDecoder().decode(out.stdout)));
+  }
+  const phase = (key: string): number => median(probes.map((p) => p[key]!));
+  results.push({
+    id: "acceptance200_phases",
+    title:
+      "acceptance, 200 entries, inside the process: first gate run (reads, parse, hash, decide)",
+    kind: "figure",
+    value: phase("firstRunMs"),
+    unit: "ms",
+    met: null,
+    note:
+      `medians of ${ctx.runs}: runtime up to the first line ${phase("startupMs").toFixed(1)} ms; ` +
+      `loading the gate modules ${phase("loadMs").toFixed(1)} ms; first run ${
+        phase("firstRunMs").toFixed(1)
+      } ms; the same run again, warm, ${phase("secondRunMs").toFixed(1)} ms`,
+  });
+  return results;
+}
