@@ -37,7 +37,15 @@ export interface ChaosReader extends ByteReader {
 export class ChaosIoError extends Error {
   /** Stable reason code. */
   readonly code = "IO_ERROR";
-  /** Creates the error. */
+  /**
+   * Creates the error.
+   *
+   * @example
+   * ```ts
+   * import { ChaosIoError } from "./_chaos.ts";
+   * if (new ChaosIoError().code !== "IO_ERROR") throw new Error();
+   * ```
+   */
   constructor() {
     super("input/output error (chaos)");
     this.name = "ChaosIoError";
@@ -50,6 +58,12 @@ export class ChaosIoError extends Error {
  * @param mode The chaos mode, if any.
  * @param latencyMs The `LATENCY` delay.
  * @throws {ChaosIoError} Under `ERROR`.
+ * @example
+ * ```ts
+ * import { chaosBeforeOpen } from "./_chaos.ts";
+ * await chaosBeforeOpen("LATENCY", 1);
+ * await chaosBeforeOpen("ERROR", 0).then(() => { throw new Error("no fault"); }, () => {});
+ * ```
  */
 export async function chaosBeforeOpen(
   mode: ChaosMode | undefined,
@@ -67,6 +81,23 @@ export async function chaosBeforeOpen(
  * @param mode The chaos mode, if any.
  * @param hangMs How long the `TIMEOUT` mode's keep-alive timer runs at most.
  * @returns The reader to read from.
+ * @example
+ * ```ts
+ * import { chaosReader } from "./_chaos.ts";
+ * const data = new Uint8Array([1, 2, 3, 4]);
+ * let at = 0;
+ * const file = { read: (p: Uint8Array) => {
+ *   if (at === data.length) return Promise.resolve(null);
+ *   p.set(data.subarray(at, at + p.length));
+ *   const n = Math.min(p.length, data.length - at);
+ *   at += n;
+ *   return Promise.resolve(n);
+ * } };
+ * const partial = chaosReader(file, data.length, "PARTIAL", 0);
+ * if (await partial.read(new Uint8Array(8)) !== 2 || await partial.read(new Uint8Array(8)) !== null) {
+ *   throw new Error();
+ * }
+ * ```
  */
 export function chaosReader(
   file: ByteReader,

@@ -131,3 +131,26 @@ Deno.test("runGate() shows the POINTER's KB path without ./ segments", async () 
     );
   });
 });
+
+Deno.test("decideGate() lists 200,000 non-boolean blocking members without overflowing the stack", async () => {
+  const { decideGate } = await import("../../lib/gates/verdict.ts");
+  const many = Array.from({ length: 200_000 }, (_, i) => i);
+  const summary = {
+    shape: "array" as const,
+    entries: many.length,
+    blocking: 0,
+    nonBooleanBlocking: many,
+  };
+  const r = decideGate({
+    command: "acceptance",
+    bootpack: "b.txt",
+    violations: [],
+    parseWarnings: [],
+    snapshot: summary,
+    pointer: null,
+    diag: null,
+    kb: { status: "absent", path: null, problem: null, sha256: null, summary: null },
+  });
+  equal(r.warnings.length, 200_000);
+  equal(r.verdict.pass, true);
+});
