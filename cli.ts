@@ -58,7 +58,7 @@ function usage(): string {
   return `bootpack ${VERSION}: check, rebuild and certify BootPacks and their bug KB
 
 Usage: bootpack <COMMAND> [ARGS...]
-       bootpack <COMMAND> --help
+       bootpack <COMMAND> --help   (or: bootpack help <COMMAND>)
 
 Commands:
 ${list}
@@ -79,6 +79,16 @@ Exit codes: 0 pass, 1 gate blocked or check failed, 2 usage error.
  * ```
  */
 export async function main(args: string[]): Promise<number> {
+  try {
+    return await dispatch(args);
+  } catch (error) {
+    // Only output errors get here (stdout full while printing the help): say so, fail closed.
+    printError(`${codeOf(error, "UNEXPECTED_ERROR")}: ${messageOf(error)}`);
+    return 1;
+  }
+}
+
+async function dispatch(args: string[]): Promise<number> {
   const [name, ...rest] = args;
   if (name === undefined) {
     writeStderr(usage());
