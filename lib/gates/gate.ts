@@ -1,6 +1,8 @@
 /**
  * The read-only gates `acceptance` and `selftest` (SPEC §3): read the BootPack and the KB its
- * POINTER names through the I/O seam, gather the facts, decide. Never writes.
+ * POINTER names through the I/O seam, gather the facts, decide. Never writes. One in-memory path
+ * for every size (up to `max_input_bytes`); the KB's text is compared with the SNAPSHOT's (an
+ * exact copy once line endings are normalised) and only parsed when it differs.
  *
  * @module
  */

@@ -5,7 +5,7 @@
  *
  * `--chaos MODE` (gate G3) injects its fault through `_chaos.ts`, which wraps the real file: the
  * reads here are the real ones, with or without chaos. One timeout mechanism
- * ({@linkcode withTimeout}'s `AbortSignal.timeout`) bounds a whole read and each streamed chunk.
+ * (`withTimeout`, on `AbortSignal.timeout`) bounds a whole read and each streamed chunk.
  *
  * @module
  */
