@@ -20,7 +20,7 @@ Deno.test("the gates echo Path, keys and file names escaped on stdout, stderr an
     await Deno.writeTextFile(
       name,
       "[BUG_KB_JSON]\n```\n[]\n```\n[BUG_KB_JSON_POINTER]\n" +
-        `Path=${path}\nSHA256=${ZEROS}\nEntries=0\nX\x1b]0;title\x07\x1b[2J=1\n`,
+        `Path=${path}\nSHA256=${ZEROS}\nEntries=0\nX\x1b]0;title\x07\x1b[2J=1\nNote\0Key=1\n`,
     );
     for (const command of ["acceptance", "selftest"]) {
       const text = await runCli([command, name]);
@@ -29,6 +29,8 @@ Deno.test("the gates echo Path, keys and file names escaped on stdout, stderr an
         text.stdout,
         /POINTER_LINE_IGNORED: line 9: .*: "X\\u001b\]0;title\\u0007\\u001b\[2J=1"$/m,
       );
+      match(text.stdout, /KB\\x9b2J\\x7f\\u\{202e\}txt\.json/);
+      match(text.stdout, /line 10: .*"Note\\u0000Key=1"$/m);
       const json = await runCli([command, name, "--json"]);
       equal(hasRaw(json.stdout + json.stderr), null, json.stdout);
       const report = JSON.parse(json.stdout);
