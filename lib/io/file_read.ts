@@ -223,7 +223,15 @@ function tooLarge(path: string, size: number, max: number): FileReadError {
   return new FileReadError(
     "TOO_LARGE",
     path,
-    `Cannot read "${path}": ${size} bytes or more, above max_input_bytes (${max})`,
+    `Cannot read "${path}": ${size} bytes, more than max_input_bytes (${max})`,
+  );
+}
+
+function grewTooLarge(path: string, max: number): FileReadError {
+  return new FileReadError(
+    "TOO_LARGE",
+    path,
+    `Cannot read "${path}": it holds more than max_input_bytes (${max}), more than its size said`,
   );
 }
 
@@ -265,7 +273,7 @@ async function readAll(
   let used = 0;
   for (;;) {
     if (used === buf.length) {
-      if (used > max) throw tooLarge(path, used, max);
+      if (used > max) throw grewTooLarge(path, max);
       const bigger = new Uint8Array(Math.min(buf.length * 2, max + 1));
       bigger.set(buf);
       buf = bigger;
@@ -277,7 +285,7 @@ async function readAll(
       throw classify(error, path);
     }
     if (n === null) {
-      if (used > max) throw tooLarge(path, used, max);
+      if (used > max) throw grewTooLarge(path, max);
       return buf.subarray(0, used);
     }
     used += n;
