@@ -175,10 +175,10 @@ async function attemptRead(path: string, options: ReadFileOptions): Promise<Uint
   await chaosBeforeOpen(options.chaos, cal.chaos_latency_ms).catch((e) => {
     throw classify(e, path);
   });
-  const state: { opened: Opened | null; timedOut: boolean } = { opened: null, timedOut: false };
+  const state: { opened: Opened | null; settled: boolean } = { opened: null, settled: false };
   const work = (async () => {
     const o = await openRegularFile(path, options.chaos, cal.io_timeout_ms * 2);
-    if (state.timedOut) {
+    if (state.settled) {
       closeOpened(o);
       throw new FileReadError("IO_TIMEOUT", path, `Cannot read "${path}": timed out`);
     }
@@ -197,7 +197,7 @@ async function attemptRead(path: string, options: ReadFileOptions): Promise<Uint
   try {
     return await withTimeout(work, cal.io_timeout_ms, path);
   } catch (error) {
-    state.timedOut = true;
+    state.settled = true;
     throw error;
   } finally {
     if (state.opened !== null) closeOpened(state.opened);
