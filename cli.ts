@@ -6,6 +6,7 @@
  */
 
 import { closest } from "./cli/_args.ts";
+import { codeOf, messageOf } from "./lib/core/error.ts";
 import { printError, writeStderr, writeStdout } from "./cli/_output.ts";
 import { probePermissions, revokeUnneeded } from "./cli/_permissions.ts";
 
@@ -62,7 +63,7 @@ function usage(): string {
   return `bootpack ${VERSION}: check, rebuild and certify BootPacks and their bug KB
 
 Usage: bootpack <COMMAND> [ARGS...]
-       bootpack <COMMAND> --help
+       bootpack <COMMAND> --help   (or: bootpack help <COMMAND>)
 
 Commands:
 ${list}
@@ -83,33 +84,58 @@ Exit codes: 0 pass, 1 gate blocked or check failed, 2 usage error.
  * ```
  */
 export async function main(args: string[]): Promise<number> {
+  try {
+    return await dispatch(args);
+  } catch (error) {
+    // Only output errors get here (stdout full while printing the help): say so, fail closed.
+    printError(`${codeOf(error, "UNEXPECTED_ERROR")}: ${messageOf(error)}`);
+    return 1;
+  }
+}
+
+async function dispatch(args: string[]): Promise<number> {
   const [name, ...rest] = args;
   if (name === undefined) {
     writeStderr(usage());
     return 2;
   }
   if (name === "-h" || name === "--help" || name === "help") {
-    writeStdout(usage());
-    return 0;
+    // `help COMMAND` is `COMMAND --help`.
+    const topic = name === "help" ? rest[0] : undefined;
+    if (topic === undefined) {
+      writeStdout(usage());
+      return 0;
+    }
+    return await run(topic, ["--help"]);
   }
   if (name === "--version" || name === "-V") {
     writeStdout(`bootpack ${VERSION}\n`);
     return 0;
   }
+  return await run(name, rest);
+}
+
+function unknownCommand(name: string): number {
+  const hint = closest(name, Object.keys(COMMANDS));
+  printError(`Unknown command ${JSON.stringify(name)}${hint ? `; did you mean ${hint}?` : ""}`);
+  writeStderr("Run bootpack --help for the list of commands.\n");
+  return 2;
+}
+
+/**
+ * Runs one command. What escapes it still fails closed with a code and no stack trace: a coded
+ * error (a calibration that cannot be used, even the built-in one; stdout full) with its own,
+ * anything else as `UNEXPECTED_ERROR`.
+ */
+async function run(name: string, args: string[]): Promise<number> {
   const command = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
-  if (!command) {
-    const hint = closest(name, Object.keys(COMMANDS));
-    printError(
-      `Unknown command ${JSON.stringify(name)}${hint ? `; did you mean ${hint}?` : ""}`,
-    );
-    writeStderr("Run bootpack --help for the list of commands.\n");
-    return 2;
-  }
+  if (!command) return unknownCommand(name);
   try {
-    return await (await command.load())(rest);
+    return await (await command.load())(args);
   } catch (error) {
-    // A bug, not bad input: say so without a stack trace, and fail closed.
-    printError(`${name}: internal error: ${error instanceof Error ? error.message : error}`);
+    const code = codeOf(error, "UNEXPECTED_ERROR");
+    const bug = code === "UNEXPECTED_ERROR" ? " (a bug in bootpack: please report it)" : "";
+    printError(`${name}: ${code}: ${messageOf(error)}${bug}`);
     return 1;
   }
 }

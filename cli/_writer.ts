@@ -9,11 +9,10 @@ import { CalibrationError } from "../lib/core/calibration.ts";
 import { FileReadError } from "../lib/io/file_read.ts";
 import { LockFileError, LockTimeoutError } from "../lib/io/file_lock.ts";
 import { AtomicWriteError } from "../lib/io/atomic_write.ts";
-import { escapeText, stringifyJson } from "../lib/core/escape.ts";
 import { messageOf } from "../lib/core/error.ts";
 import { RetryExhaustedError } from "../lib/core/retry.ts";
 import { WriterError } from "../lib/writers/writer.ts";
-import { printError, writeStderr, writeStdout } from "./_output.ts";
+import { printError, writeJson, writeStderr } from "./_output.ts";
 
 /** What a writer's refusal says, as printed and as `--json` carries it. */
 interface Refusal {
@@ -50,11 +49,11 @@ export function writerFailure(command: string, error: unknown, json = false): nu
   // Other errors name their file in their message already.
   const where = refusal.file === null || !(error instanceof WriterError)
     ? ""
-    : `${escapeText(refusal.file)}${refusal.line === null ? "" : `:${refusal.line}`}: `;
-  printError(`${command}: ${where}${refusal.code}: ${escapeText(refusal.message)}`);
+    : `${refusal.file}${refusal.line === null ? "" : `:${refusal.line}`}: `;
+  printError(`${command}: ${where}${refusal.code}: ${refusal.message}`);
   if (json) {
     const { code, message, file, line } = refusal;
-    writeStdout(stringifyJson({ code, message, file, line }) + "\n");
+    writeJson({ code, message, file, line }, 0);
   }
   return 1;
 }
@@ -66,10 +65,10 @@ export function usageFailure(
   usage: string,
   json: boolean,
 ): number {
-  printError(`${command}: ${escapeText(message)}`);
+  printError(`${command}: ${message}`);
   writeStderr(`${usage}\n`);
   if (json) {
-    writeStdout(stringifyJson({ code: "USAGE", message, file: null, line: null }) + "\n");
+    writeJson({ code: "USAGE", message, file: null, line: null }, 0);
   }
   return 2;
 }

@@ -15,10 +15,9 @@ import { importSigningKey, SignatureError } from "../lib/proofpack/dsse.ts";
 import { packTool, ToolError } from "../lib/proofpack/tool.ts";
 import { FileReadError, readFileBytes } from "../lib/io/file_read.ts";
 import { codeOf, messageOf } from "../lib/core/error.ts";
-import { escapeText } from "../lib/core/escape.ts";
 import { UsageError } from "./_args.ts";
 import { calibrationOf, mapsOf, parseCommand } from "./_common.ts";
-import { printError, printInfo, writeStderr, writeStdout } from "./_output.ts";
+import { printError, printInfo, writeJson, writeStderr, writeStdout } from "./_output.ts";
 
 const USAGE =
   "Usage: bootpack certify --bootpack FILE [--kb FILE] [--map FROM=TO]... [--out DIR] [--sign KEY.pem] [--json]";
@@ -128,7 +127,7 @@ export async function main(args: string[]): Promise<number> {
       error instanceof SignatureError || error instanceof ToolError ||
       error instanceof FileReadError || isConfinement(error)
     ) {
-      printError(`certify: ${codeOf(error, "IO_ERROR")}: ${escapeText(messageOf(error))}`);
+      printError(`certify: ${codeOf(error, "IO_ERROR")}: ${messageOf(error)}`);
       return 1;
     }
     throw error;
@@ -165,26 +164,22 @@ export async function main(args: string[]): Promise<number> {
   }
   const verdict = certificationVerdict(result.report);
   if (flags.values["json"]) {
-    writeStdout(
-      JSON.stringify(
-        {
-          verdict: result.pass ? "PASS" : "FAIL",
-          out: result.out,
-          root_digest: result.rootDigest,
-          proofpack_verified: result.packVerified,
-          inputs_unchanged: verdict.inputsUnchanged,
-          gates: result.report.gates.map((g) => ({
-            id: g.id,
-            name: g.name,
-            verdict: g.pass ? "PASS" : "FAIL",
-            ms: Math.round(g.ms),
-          })),
-          total_ms: Math.round(result.report.totalMs),
-          problems: result.problems,
-        },
-        null,
-        2,
-      ) + "\n",
+    writeJson(
+      {
+        verdict: result.pass ? "PASS" : "FAIL",
+        out: result.out,
+        root_digest: result.rootDigest,
+        proofpack_verified: result.packVerified,
+        inputs_unchanged: verdict.inputsUnchanged,
+        gates: result.report.gates.map((g) => ({
+          id: g.id,
+          name: g.name,
+          verdict: g.pass ? "PASS" : "FAIL",
+          ms: Math.round(g.ms),
+        })),
+        total_ms: Math.round(result.report.totalMs),
+        problems: result.problems,
+      },
     );
   } else {
     const lines = result.report.gates.map((g) =>

@@ -18,7 +18,7 @@ import {
   onePositional,
   parseCommand,
 } from "./_common.ts";
-import { printError, writeStderr, writeStdout } from "./_output.ts";
+import { printError, writeJson, writeStderr, writeStdout } from "./_output.ts";
 
 const DESCRIPTION: Record<GateCommand, string> = {
   acceptance: `Read-only gate: counts the entries of the BootPack's SNAPSHOT ([BUG_KB_JSON]), checks
@@ -104,7 +104,7 @@ export async function main(command: GateCommand, args: string[]): Promise<number
       return 2;
     }
     if (error instanceof CalibrationError) {
-      printError(error.message);
+      printError(`${command}: ${error.code}: ${error.message}`);
       return 1;
     }
     throw error;
@@ -117,7 +117,7 @@ export async function main(command: GateCommand, args: string[]): Promise<number
     calibration,
   });
   if (flags.values["json"]) {
-    writeStdout(JSON.stringify(gateReportJson(report), null, 2) + "\n");
+    writeJson(gateReportJson(report));
   } else {
     writeStdout(formatGateText(report));
     if (report.violations.length > 1) {

@@ -5,13 +5,13 @@
  */
 
 import { readFileBytes } from "../lib/io/file_read.ts";
+import { decodeUtf8 } from "../lib/core/utf8.ts";
 import { ingestEntry } from "../lib/writers/ingest.ts";
 import { WriterError } from "../lib/writers/writer.ts";
 import { UsageError } from "./_args.ts";
 import { calibrationOf, chaosOf, COMMON_HELP, parseCommand } from "./_common.ts";
-import { printInfo, writeStdout } from "./_output.ts";
+import { printInfo, writeJson, writeStdout } from "./_output.ts";
 import { usageFailure, writerFailure } from "./_writer.ts";
-import { escapeText, stringifyJson } from "../lib/core/escape.ts";
 
 const USAGE = "Usage: bootpack ingest --kb KB --entry FILE|- [--json]";
 
@@ -94,16 +94,14 @@ export async function main(args: string[]): Promise<number> {
     const bytes = entry === "-"
       ? await readStdin()
       : await readFileBytes(entry, { calibration, chaos });
-    let text: string;
-    try {
-      text = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(bytes);
-    } catch {
+    const text = decodeUtf8(bytes);
+    if (text === null) {
       throw new WriterError("ENTRY_INVALID_UTF8", "The entry is not valid UTF-8", { file: source });
     }
     const result = await ingestEntry(kb, text, {
       calibration,
       chaos,
-      onWait: (lockPath) => printInfo(`ingest: waiting for the lock on "${escapeText(lockPath)}"`),
+      onWait: (lockPath) => printInfo(`ingest: waiting for the lock on "${lockPath}"`),
       onRetry: (message) => printInfo(`ingest: ${message}`),
     }).catch((error) => {
       // An entry problem is about the entry's file, not the KB.
@@ -113,10 +111,10 @@ export async function main(args: string[]): Promise<number> {
       throw error;
     });
     if (flags.values["json"]) {
-      writeStdout(stringifyJson(result) + "\n");
+      writeJson(result, 0);
     } else {
       writeStdout(
-        `ingested id=${escapeText(result.id)} entries=${result.entries} sha256=${result.sha256}\n`,
+        `ingested id=${result.id} entries=${result.entries} sha256=${result.sha256}\n`,
       );
     }
     return 0;

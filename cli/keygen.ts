@@ -5,7 +5,6 @@
  * @module
  */
 
-import { escapeText } from "../lib/core/escape.ts";
 import {
   generateSigningKeyPair,
   KeygenError,
@@ -59,7 +58,7 @@ export async function main(args: string[]): Promise<number> {
     const paths = await writeKeyPair(out, pair);
     writeStdout(`keyid ${pair.keyid}\n`);
     printInfo(
-      `wrote ${escapeText(paths.privateKey)} (private, 0600) and ${escapeText(paths.publicKey)}`,
+      `wrote ${paths.privateKey} (private, 0600) and ${paths.publicKey}`,
     );
     return 0;
   } catch (error) {
@@ -69,7 +68,7 @@ export async function main(args: string[]): Promise<number> {
       return 2;
     }
     if (error instanceof KeygenError) {
-      printError(`keygen: ${error.code}: ${escapeText(error.message)}`);
+      printError(`keygen: ${error.code}: ${error.message}`);
       return 1;
     }
     throw error;

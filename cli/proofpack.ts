@@ -15,7 +15,6 @@ import { importSigningKey, SignatureError, type SigningKey } from "../lib/proofp
 import { type PackSignature, verifyPackSignature } from "../lib/proofpack/pack_signature.ts";
 import { packTool, ToolError } from "../lib/proofpack/tool.ts";
 import { readFileBytes } from "../lib/io/file_read.ts";
-import { escapeText } from "../lib/core/escape.ts";
 import { type ParsedFlags, UsageError } from "./_args.ts";
 import {
   calibrationOf,
@@ -25,7 +24,7 @@ import {
   onePositional,
   parseCommand,
 } from "./_common.ts";
-import { printError, printInfo, writeStderr, writeStdout } from "./_output.ts";
+import { printError, printInfo, writeJson, writeStderr, writeStdout } from "./_output.ts";
 
 const USAGE =
   `Usage: bootpack proofpack export --out DIR [--bootpack FILE] [--kb FILE] [--sign KEY.pem] [FILE...]
@@ -147,7 +146,7 @@ export async function main(args: string[]): Promise<number> {
       return 1;
     }
     if (error instanceof SignatureError || error instanceof ToolError) {
-      printError(`proofpack: ${error.code}: ${escapeText(error.message)}`);
+      printError(`proofpack: ${error.code}: ${error.message}`);
       return 1;
     }
     throw error;
@@ -194,7 +193,7 @@ async function runExport(args: string[]): Promise<number> {
     ...(createdAt === undefined ? {} : { createdAt }),
   });
   if (flags.values["json"]) {
-    writeStdout(JSON.stringify(result, null, 2) + "\n");
+    writeJson(result);
   } else {
     writeStdout(`${result.root}  ${out.replace(/\/+$/, "")}/${SUMS_FILE}\n`);
   }
@@ -235,7 +234,7 @@ async function runVerify(args: string[]): Promise<number> {
   const ok = report.ok && (signature === undefined || "keyid" in signature);
   if (flags.values["json"]) {
     const json = signature === undefined ? report : { ...report, ok, signature };
-    writeStdout(JSON.stringify(json, null, 2) + "\n");
+    writeJson(json);
   } else writeStdout(formatVerify(report, signature));
   return ok ? 0 : 1;
 }
@@ -258,7 +257,7 @@ async function runReplay(args: string[]): Promise<number> {
     chaos: chaosOf(flags),
     calibration: await calibrationOf(flags),
   });
-  if (flags.values["json"]) writeStdout(JSON.stringify(report, null, 2) + "\n");
+  if (flags.values["json"]) writeJson(report);
   else writeStdout(formatReplay(report));
   return report.ok ? 0 : 1;
 }

@@ -16,9 +16,8 @@ import {
   onePositional,
   parseCommand,
 } from "./_common.ts";
-import { printInfo, writeStdout } from "./_output.ts";
+import { printInfo, writeJson, writeStdout } from "./_output.ts";
 import { usageFailure, writerFailure } from "./_writer.ts";
-import { escapeText, stringifyJson } from "../lib/core/escape.ts";
 
 const USAGE = "Usage: bootpack rebuild <BOOTPACK> [--kb KB] [--map FROM=TO]... [--json]";
 
@@ -97,23 +96,21 @@ export async function main(args: string[]): Promise<number> {
       maps,
       calibration,
       chaos,
-      onWait: (lockPath) => printInfo(`rebuild: waiting for the lock on "${escapeText(lockPath)}"`),
+      onWait: (lockPath) => printInfo(`rebuild: waiting for the lock on "${lockPath}"`),
       onRetry: (message) => printInfo(`rebuild: ${message}`),
     });
     if (result.pathReplaced) {
       printInfo(
-        `rebuild: the POINTER's Path did not name "${
-          escapeText(result.kb)
-        }" (or could not be followed here: --map keeps it); Path is now its absolute path`,
+        `rebuild: the POINTER's Path did not name "${result.kb}" (or could not be followed here: --map keeps it); Path is now its absolute path`,
       );
     }
     if (flags.values["json"]) {
-      writeStdout(stringifyJson(result) + "\n");
+      writeJson(result, 0);
     } else {
       writeStdout(
         `${
           result.changed ? "rebuilt" : "unchanged"
-        } entries=${result.entries} sha256=${result.sha256} kb=${escapeText(result.kb)}\n`,
+        } entries=${result.entries} sha256=${result.sha256} kb=${result.kb}\n`,
       );
     }
     return 0;

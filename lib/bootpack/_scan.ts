@@ -462,6 +462,19 @@ function parsePathValue(
     violations.push({ code: "POINTER_PATH_EMPTY", line, message: "Path is empty" });
     return null;
   }
+  // No file system names a file with a NUL, and Windows none with another C0 control: such a Path
+  // can never be opened, so it is a format error, not an I/O error to retry.
+  // deno-lint-ignore no-control-regex
+  const bad = /[\u0000-\u001f]/.exec(value);
+  if (bad) {
+    const at = `U+${bad[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, "0")}`;
+    violations.push({
+      code: "POINTER_PATH_INVALID",
+      line,
+      message: `Path holds the control character ${at}, which no file name can hold`,
+    });
+    return null;
+  }
   return { value, raw, line };
 }
 

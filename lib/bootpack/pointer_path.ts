@@ -150,7 +150,7 @@ export function resolvePointerPath(
   if (best) {
     const to = best.mapping.to;
     const sep = platform === "windows" || isWindowsAbsolute(to) ? "\\" : "/";
-    const parts = best.rest.split(/[\\/]+/).filter((p) => p !== "");
+    const parts = best.rest.split(/[\\/]+/).filter((p) => p !== "" && p !== ".");
     const joined = parts.length === 0 ? to : trimTrailingSep(to) + sep + parts.join(sep);
     // A mapping's target is the user's own command-line path: relative to the working directory.
     return { ok: true, path: joined, mapping: best.mapping };
@@ -183,7 +183,19 @@ function trimTrailingSep(path: string): string {
 
 function joinBase(path: string, baseDir: string | undefined, platform: string): string {
   const absolute = path.startsWith("/") || isWindowsAbsolute(path);
-  if (absolute || baseDir === undefined || baseDir === "" || baseDir === ".") return path;
+  if (absolute || baseDir === undefined || baseDir === "" || baseDir === ".") {
+    return withoutDotSegments(path);
+  }
   const sep = platform === "windows" ? "\\" : "/";
-  return trimTrailingSep(baseDir) + sep + path;
+  return withoutDotSegments(trimTrailingSep(baseDir) + sep + path);
+}
+
+/** Drops `.` components (`a/./b` is `a/b`, `./b` is `b`), so messages show plain paths. */
+function withoutDotSegments(path: string): string {
+  let out = path;
+  for (let before = ""; before !== out;) {
+    before = out;
+    out = out.replace(/(^|[\\/])\.(?:[\\/]+|$)/, "$1");
+  }
+  return out === "" ? "." : out;
 }

@@ -20,6 +20,7 @@ import {
 import type { GateCriterion, GateId, GateOutcome } from "./report.ts";
 import { readFileBytes } from "../io/file_read.ts";
 import { parseKb } from "../bootpack/kb_parse.ts";
+import { decodeUtf8 } from "../core/utf8.ts";
 import { runStress, type StressResult } from "./stress.ts";
 import {
   copyTree,
@@ -568,12 +569,8 @@ export async function gateG5(ctx: Context): Promise<GateRun> {
 // Helpers
 
 function parseKbBytes(bytes: Uint8Array): { ok: boolean; ids: string[]; why: string } {
-  let text: string;
-  try {
-    text = new TextDecoder("utf-8", { fatal: true }).decode(bytes);
-  } catch {
-    return { ok: false, ids: [], why: "not valid UTF-8" };
-  }
+  const text = decodeUtf8(bytes);
+  if (text === null) return { ok: false, ids: [], why: "not valid UTF-8" };
   const parsed = parseKb(text);
   if (!parsed.ok) return { ok: false, ids: [], why: parsed.diagnostic.message };
   return { ok: true, ids: parsed.kb.entries.map((e) => String(e["id"])), why: "" };

@@ -52,8 +52,11 @@ export interface Calibration {
   readonly io_timeout_ms: number;
   /** Delay the LATENCY chaos mode adds to each read. */
   readonly chaos_latency_ms: number;
-  /** Files larger than this are read and checked in chunks, with bounded memory. */
-  readonly stream_min_bytes: number;
+  /**
+   * Largest BootPack or KB a command reads, in bytes: a larger one is refused
+   * (`BOOTPACK_TOO_LARGE`, `KB_TOO_LARGE`) before it is read.
+   */
+  readonly max_input_bytes: number;
   /** Number of runs of the stress gate G4. */
   readonly STRESS_N: number;
   /** Number of parallel writer processes of the concurrency gate G1. */
@@ -115,7 +118,7 @@ const SCHEMA: { readonly [key: string]: Kind } = {
   retry_backoff_ms: "int",
   io_timeout_ms: "posint",
   chaos_latency_ms: "int",
-  stream_min_bytes: "posint",
+  max_input_bytes: "posint",
   STRESS_N: "posint",
   concurrency_writers: "posint",
   hard_pass_min: "ratio",

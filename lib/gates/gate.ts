@@ -1,6 +1,8 @@
 /**
  * The read-only gates `acceptance` and `selftest` (SPEC §3): read the BootPack and the KB its
- * POINTER names through the I/O seam, gather the facts, decide. Never writes.
+ * POINTER names through the I/O seam, gather the facts, decide. Never writes. One in-memory path
+ * for every size (up to `max_input_bytes`); the KB's text is compared with the SNAPSHOT's (an
+ * exact copy once line endings are normalised) and only parsed when it differs.
  *
  * @module
  */
@@ -101,15 +103,10 @@ function opened(path: string, cwd: string | undefined): string {
   return `${cwd.replace(/[\\/]+$/, "")}/${path}`;
 }
 
-/**
- * A counted SNAPSHOT, for reuse on the KB when the KB is the same text: known by its text (in
- * memory) and, when it is cheap, by the SHA256 of its bytes (streamed, or an ASCII BootPack in
- * memory, whose digest runs while the KB is read).
- */
-interface SameText {
+/** The SNAPSHOT's text and counts, to compare with the KB's (SPEC §3: an exact copy). */
+interface SnapshotText {
   readonly summary: KbSummary;
-  readonly json?: string;
-  readonly sha256?: string | Promise<string>;
+  readonly json: string;
 }
 
 interface BootPackFacts {
@@ -117,37 +114,11 @@ interface BootPackFacts {
   readonly warnings: readonly Diagnostic[];
   readonly snapshot: KbSummary | null;
   readonly pointer: PointerSection | null;
-  readonly same: SameText | null;
-}
-
-/** True when a file is big enough for the streaming path (a stat failure says no). */
-async function isLarge(path: string, read: ReadContext): Promise<boolean> {
-  try {
-    return (await Deno.stat(opened(path, read.cwd))).size > read.calibration.stream_min_bytes;
-  } catch {
-    return false;
-  }
+  readonly same: SnapshotText | null;
 }
 
 async function readBootPackFacts(bootpack: string, read: ReadContext): Promise<BootPackFacts> {
   const empty = { warnings: [], snapshot: null, pointer: null, same: null };
-  if (await isLarge(bootpack, read)) {
-    const { readBootPackStreaming } = await import("./gate_stream.ts");
-    try {
-      const r = await readBootPackStreaming(opened(bootpack, read.cwd), read);
-      return {
-        violations: [...r.violations],
-        warnings: r.warnings,
-        snapshot: r.snapshot,
-        pointer: r.pointer,
-        same: r.snapshot && r.snapshotSha256
-          ? { sha256: r.snapshotSha256, summary: r.snapshot }
-          : null,
-      };
-    } catch (error) {
-      return { ...empty, violations: [readProblem(error, "BOOTPACK_", null, bootpack, read.cwd)] };
-    }
-  }
   let bytes: Uint8Array;
   try {
     bytes = await readFileBytes(opened(bootpack, read.cwd), read);
@@ -159,24 +130,33 @@ async function readBootPackFacts(bootpack: string, read: ReadContext): Promise<B
   const parsed = parseBootPack(decoded.text);
   const snapshot = parsed.snapshot?.kb ?? null;
   const json = parsed.snapshot?.json ?? null;
-  const offset = parsed.snapshot?.jsonOffset ?? null;
-  let same: SameText | null = null;
-  if (snapshot && json !== null) {
-    same = { json, summary: snapshot };
-    // ASCII only (one byte per character): the SNAPSHOT's bytes are at the same offsets, so
-    // their digest can run now, and a KB with the same digest need not be decoded or compared.
-    if (offset !== null && decoded.text.length === bytes.length) {
-      const digest = sha256Hex(bytes.subarray(offset, offset + json.length)).catch(() => "");
-      same = { ...same, sha256: digest };
-    }
-  }
   return {
     violations: [...decoded.violations, ...parsed.violations],
     warnings: parsed.warnings,
     snapshot,
     pointer: parsed.pointer,
-    same,
+    same: snapshot && json !== null ? { json, summary: snapshot } : null,
   };
+}
+
+/**
+ * Whether the KB's text is the SNAPSHOT's whatever their line endings: CRLF as LF, and a last line
+ * with or without its line break (the SNAPSHOT always ends with one, before its closing fence).
+ * The same line endings on both sides are compared as they are, without copies.
+ */
+function sameText(kb: string, snapshot: string): boolean {
+  if (kb === snapshot) return true;
+  const rest = snapshot.length - kb.length;
+  if ((rest === 1 || rest === 2) && snapshot.startsWith(kb)) {
+    const tail = snapshot.slice(kb.length);
+    if ((tail === "\n" || tail === "\r\n") && !/[\r\n]$/.test(kb)) return true;
+  }
+  return normalisedText(kb) === normalisedText(snapshot);
+}
+
+function normalisedText(text: string): string {
+  const lf = text.replaceAll("\r\n", "\n");
+  return lf === "" || lf.endsWith("\n") ? lf : lf + "\n";
 }
 
 async function probeKb(
@@ -184,9 +164,9 @@ async function probeKb(
   baseDir: string,
   options: RunGateOptions,
   read: ReadContext,
-  same: SameText | null,
+  same: SnapshotText | null,
 ): Promise<KbFacts> {
-  const none = { path: null, problem: null, sha256: null, summary: null };
+  const none = { path: null, problem: null, sha256: null, summary: null, sameAsSnapshot: null };
   if (!pointer?.path) return { status: "absent", ...none };
   const resolved = resolvePointerPath(pointer.path.value, {
     maps: options.maps ?? [],
@@ -202,77 +182,52 @@ async function probeKb(
   }
   const path = resolved.path;
   const name = basename(path);
-  const unreachable = (error: unknown): KbFacts => {
-    const p = readProblem(error, "POINTER_", pointer.path!.line, path, read.cwd);
-    return {
-      status: "unreachable",
-      ...none,
-      path,
-      problem: { ...p, code: "POINTER_UNREACHABLE", message: `${p.message} [${p.code}]` },
-    };
-  };
-
-  if (await isLarge(path, read)) {
-    const { readKbStreaming } = await import("./gate_stream.ts");
-    let r;
-    try {
-      const sha256 = same?.sha256 === undefined ? null : await same.sha256;
-      r = await readKbStreaming(
-        opened(path, read.cwd),
-        read,
-        same && sha256 ? { sha256, summary: same.summary } : null,
-      );
-    } catch (error) {
-      return unreachable(error);
-    }
-    if (!r.counted.ok) {
-      return {
-        status: "invalid",
-        path,
-        sha256: r.sha256,
-        summary: null,
-        problem: { ...r.counted.diagnostic, file: name },
-      };
-    }
-    return { status: "ok", path, sha256: r.sha256, summary: r.counted.summary, problem: null };
-  }
-
   let bytes: Uint8Array;
   try {
     bytes = await readFileBytes(opened(path, read.cwd), read);
   } catch (error) {
-    return unreachable(error);
+    const p = readProblem(error, "POINTER_", pointer.path.line, path, read.cwd);
+    if (error instanceof FileReadError && error.code === "TOO_LARGE") {
+      // A regular file is there; it is too large to read.
+      return { status: "invalid", ...none, path, problem: { ...p, code: "KB_TOO_LARGE" } };
+    }
+    const problem = { ...p, code: "POINTER_UNREACHABLE", message: `${p.message} [${p.code}]` };
+    return { status: "unreachable", ...none, path, problem };
   }
   const sha256 = await sha256Hex(bytes);
-  // The same bytes as the SNAPSHOT: the same text, so the same counts.
-  if (same?.sha256 !== undefined && (await same.sha256) === sha256) {
-    return { status: "ok", path, sha256, summary: same.summary, problem: null };
-  }
+  const invalid = (problem: Diagnostic): KbFacts => ({
+    status: "invalid",
+    ...none,
+    path,
+    sha256,
+    problem: { ...problem, file: name },
+  });
   const text = decodeUtf8(bytes);
   if (text === null) {
+    return invalid({ code: "KB_INVALID_UTF8", line: null, message: "Not valid UTF-8" });
+  }
+  const exact = same === null ? null : sameText(text, same.json);
+  // The SNAPSHOT's exact text parses to the SNAPSHOT's counts: no need to parse it again.
+  if (exact === true && same !== null) {
     return {
-      status: "invalid",
+      status: "ok",
       path,
       sha256,
-      summary: null,
-      problem: { code: "KB_INVALID_UTF8", line: null, file: name, message: "Not valid UTF-8" },
+      summary: same.summary,
+      problem: null,
+      sameAsSnapshot: true,
     };
-  }
-  // An up-to-date SNAPSHOT is the KB's exact text: the same text parses to the same counts.
-  if (same?.json !== undefined && text === same.json) {
-    return { status: "ok", path, sha256, summary: same.summary, problem: null };
   }
   const parsed = parseKb(text, { codePrefix: "KB_" });
-  if (!parsed.ok) {
-    return {
-      status: "invalid",
-      path,
-      sha256,
-      summary: null,
-      problem: { ...parsed.diagnostic, file: name },
-    };
-  }
-  return { status: "ok", path, sha256, summary: parsed.kb.summary, problem: null };
+  if (!parsed.ok) return invalid(parsed.diagnostic);
+  return {
+    status: "ok",
+    path,
+    sha256,
+    summary: parsed.kb.summary,
+    problem: null,
+    sameAsSnapshot: exact,
+  };
 }
 
 async function diagnose(

@@ -28,6 +28,11 @@ export interface KbFacts {
   readonly sha256: string | null;
   /** Counts, when it parsed as a KB. */
   readonly summary: KbSummary | null;
+  /**
+   * Whether the KB's text equals the SNAPSHOT's once line endings are normalised (SPEC §3: the
+   * SNAPSHOT is an exact copy); `null` or absent when there was nothing to compare.
+   */
+  readonly sameAsSnapshot?: boolean | null;
 }
 
 /** The selftest's `diag:` fields (contract §E, §H). */
@@ -174,7 +179,44 @@ export function decideGate(facts: GateFacts, options: DecideGateOptions = {}): G
   }
 
   const kbName = kb.path ?? "the KB";
-  if (exists && ptrSha !== null && kb.sha256 !== null && !summary.ptr_sha_match) {
+  for (const w of staleWarnings(facts, summary, kbName)) warnings.push(w);
+  pushDuplicateWarnings(warnings, facts.snapshot, "the SNAPSHOT", null);
+  if (kb.summary !== facts.snapshot) pushDuplicateWarnings(warnings, kb.summary, kbName, kb.path);
+  const snapEntries = facts.snapshot?.entries ?? null;
+
+  const upToDate = summary.ptr_exists && summary.ptr_sha_match &&
+    ptrEntries !== null && ptrEntries === jsonEntries && summary.entries === jsonEntries &&
+    (command === "selftest" || snapEntries === jsonEntries) && kb.sameAsSnapshot !== false;
+
+  const sortedViolations = sortDiagnostics(violations);
+  const sortedWarnings = sortDiagnostics(warnings);
+  const verdict = verdictOf(sortedViolations, sortedWarnings, {
+    strict: options.strict ?? false,
+    source: command === "acceptance" ? "SNAPSHOT" : `KB ${kbName}`,
+    summary,
+    upToDate,
+  });
+  return {
+    command,
+    bootpack: facts.bootpack,
+    summary,
+    diag: facts.diag,
+    violations: sortedViolations,
+    warnings: sortedWarnings,
+    upToDate,
+    verdict,
+  };
+}
+
+/** The `STALE_*` and `BLOCKING_NOT_BOOLEAN` warnings: what differs between SNAPSHOT, POINTER, KB. */
+function staleWarnings(facts: GateFacts, summary: GateSummary, kbName: string): Diagnostic[] {
+  const { pointer, kb } = facts;
+  const own = facts.command === "acceptance" ? facts.snapshot : kb.summary;
+  const ptrSha = pointer?.sha256?.value ?? null;
+  const ptrEntries = summary.ptr_entries_note;
+  const jsonEntries = summary.json_entries;
+  const warnings: Diagnostic[] = [];
+  if (summary.ptr_exists && ptrSha !== null && kb.sha256 !== null && !summary.ptr_sha_match) {
     warnings.push({
       code: "STALE_SHA",
       line: pointer?.sha256?.line ?? null,
@@ -199,6 +241,14 @@ export function decideGate(facts: GateFacts, options: DecideGateOptions = {}): G
         `SNAPSHOT has ${snapEntries} entries but ${kbName} has ${jsonEntries}: rebuild the BootPack`,
     });
   }
+  if (kb.sameAsSnapshot === false && snapEntries === jsonEntries) {
+    warnings.push({
+      code: "STALE_SNAPSHOT",
+      line: null,
+      message:
+        `SNAPSHOT's JSON text differs from ${kbName}'s (same ${jsonEntries} entries): rebuild the BootPack`,
+    });
+  }
   for (const index of own?.nonBooleanBlocking ?? []) {
     warnings.push({
       code: "BLOCKING_NOT_BOOLEAN",
@@ -207,46 +257,28 @@ export function decideGate(facts: GateFacts, options: DecideGateOptions = {}): G
         `Entry ${index} has a "blocking" member that is not true or false; it is not counted`,
     });
   }
+  return warnings;
+}
 
-  pushDuplicateWarnings(warnings, facts.snapshot, "the SNAPSHOT", null);
-  if (kb.summary !== facts.snapshot) pushDuplicateWarnings(warnings, kb.summary, kbName, kb.path);
-
-  const upToDate = summary.ptr_exists && summary.ptr_sha_match &&
-    ptrEntries !== null && ptrEntries === jsonEntries && summary.entries === jsonEntries &&
-    (command === "selftest" || snapEntries === jsonEntries);
-
-  const sortedViolations = sortDiagnostics(violations);
-  const sortedWarnings = sortDiagnostics(warnings);
-  let verdict: GateVerdict;
-  const first = sortedViolations[0];
-  if (first) {
-    verdict = { pass: false, code: first.code, text: located(first) };
-  } else if (options.strict && sortedWarnings[0]) {
-    const w = sortedWarnings[0];
-    verdict = { pass: false, code: w.code, text: `${located(w)} (--strict)` };
-  } else {
-    const source = command === "acceptance" ? "SNAPSHOT" : `KB ${kbName}`;
-    const state = upToDate
-      ? "BootPack up to date"
-      : `BootPack not up to date (${sortedWarnings.length} warning${
-        sortedWarnings.length === 1 ? "" : "s"
-      })`;
-    verdict = {
-      pass: true,
-      code: null,
-      text:
-        `${source} accepted: ${summary.entries} entries, ${summary.blocking} blocking; ${state}`,
-    };
-  }
+/** The verdict: the first violation blocks; with `strict`, the first warning; else a pass. */
+function verdictOf(
+  violations: readonly Diagnostic[],
+  warnings: readonly Diagnostic[],
+  o: { strict: boolean; source: string; summary: GateSummary; upToDate: boolean },
+): GateVerdict {
+  const first = violations[0];
+  if (first) return { pass: false, code: first.code, text: located(first) };
+  const w = warnings[0];
+  if (o.strict && w) return { pass: false, code: w.code, text: `${located(w)} (--strict)` };
+  const n = warnings.length;
+  const state = o.upToDate
+    ? "BootPack up to date"
+    : `BootPack not up to date (${n} warning${n === 1 ? "" : "s"})`;
+  const { entries, blocking } = o.summary;
   return {
-    command,
-    bootpack: facts.bootpack,
-    summary,
-    diag: facts.diag,
-    violations: sortedViolations,
-    warnings: sortedWarnings,
-    upToDate,
-    verdict,
+    pass: true,
+    code: null,
+    text: `${o.source} accepted: ${entries} entries, ${blocking} blocking; ${state}`,
   };
 }
 

@@ -1,17 +1,11 @@
 /**
  * The one I/O seam that every command reads files through: whole-file reads that detect short
- * reads, time out, retry transient faults a bounded number of times, and inject the chaos fault
- * modes of gate G3 (`--chaos MODE`) so that anyone can watch the tools fail closed.
+ * reads, refuse files larger than `max_input_bytes`, time out, and retry transient faults a
+ * bounded number of times; and chunked reads with the same faults for streamed hashing.
  *
- * Chaos modes, applied to every attempt of every read:
- * - `TIMEOUT`: the read never completes; it times out after `io_timeout_ms` (transient, retried).
- * - `ERROR`: the read fails with an I/O error (transient, retried).
- * - `PARTIAL`: the read returns the first half of the file (detected as a short read, retried).
- * - `EMPTY`: the read returns no bytes (detected as a short read, retried).
- * - `CORRUPT`: one byte in the middle is replaced by a byte that is never valid UTF-8 (`0xFF`, or
- *   `0x00` where it was `0xFF`); not detectable at this level and never retried: parsers reject it
- *   and hashes no longer match.
- * - `LATENCY`: each read waits `chaos_latency_ms` first, then succeeds.
+ * `--chaos MODE` (gate G3) injects its fault through `_chaos.ts`, which wraps the real file: the
+ * reads here are the real ones, with or without chaos. One timeout mechanism
+ * (`withTimeout`, on `AbortSignal.timeout`) bounds a whole read and each streamed chunk.
  *
  * @module
  */
@@ -19,18 +13,17 @@
 import type { Calibration } from "../core/calibration.ts";
 import { retry, RetryExhaustedError } from "../core/retry.ts";
 import { messageOf } from "../core/error.ts";
+import { type ByteReader, chaosBeforeOpen, type ChaosMode, chaosReader } from "./_chaos.ts";
 
-/** The chaos fault modes of gate G3. */
-export const CHAOS_MODES = ["TIMEOUT", "ERROR", "PARTIAL", "EMPTY", "CORRUPT", "LATENCY"] as const;
-
-/** One chaos fault mode. */
-export type ChaosMode = typeof CHAOS_MODES[number];
+export { CHAOS_MODES, type ChaosMode } from "./_chaos.ts";
+import { CHAOS_MODES } from "./_chaos.ts";
 
 /** Reason codes of {@linkcode FileReadError}. */
 export type FileReadCode =
   | "NOT_FOUND"
   | "PERMISSION"
   | "NOT_A_FILE"
+  | "TOO_LARGE"
   | "IO_TIMEOUT"
   | "IO_ERROR"
   | "IO_SHORT_READ";
@@ -66,7 +59,10 @@ export class FileReadError extends Error {
 
 /** Options of {@linkcode readFileBytes}. */
 export interface ReadFileOptions {
-  /** Thresholds: `retry_count`, `retry_backoff_ms`, `io_timeout_ms`, `chaos_latency_ms`. */
+  /**
+   * Thresholds: `retry_count`, `retry_backoff_ms`, `io_timeout_ms`, `chaos_latency_ms`, and
+   * `max_input_bytes` (whole-file reads only).
+   */
   readonly calibration: Calibration;
   /** Fault to inject into every attempt. Default none. */
   readonly chaos?: ChaosMode | undefined;
@@ -98,9 +94,12 @@ export function parseChaosMode(value: string): ChaosMode {
 }
 
 /**
- * Reads a whole regular file. A read that returns fewer bytes than the file's size, fails with an
- * I/O error, or takes longer than `io_timeout_ms` is retried up to `retry_count` times with
- * doubling backoff; a missing file, a permission error or a non-file is not.
+ * Reads a whole regular file. A file larger than `max_input_bytes` is refused (`TOO_LARGE`) from
+ * its open handle's size before any byte is read, and the read stops there too, so a file that
+ * grows while it is read is refused, never half-read. A read that returns fewer bytes than the
+ * file's size, fails with an I/O error, or takes longer than `io_timeout_ms` is retried up to
+ * `retry_count` times with doubling backoff; a missing file, a permission error, a non-file or a
+ * file too large is not.
  *
  * @param path The file.
  * @param options Calibration and chaos mode.
@@ -149,44 +148,102 @@ async function withRetries<T>(
   }
 }
 
-async function attemptRead(path: string, options: ReadFileOptions): Promise<Uint8Array> {
-  const cal = options.calibration;
-  const chaos = options.chaos;
-  if (chaos === "LATENCY") await delay(cal.chaos_latency_ms);
-  // AbortSignal.timeout, not setTimeout: Deno initialises its timers on the first setTimeout,
-  // which costs about 5 ms of every gate's start-up. Its timer does not keep the process alive,
-  // which is right: a pending read does.
-  const signal = AbortSignal.timeout(cal.io_timeout_ms);
+/**
+ * Settles as `work` does, or rejects with `IO_TIMEOUT` after `ms`. `AbortSignal.timeout`, not
+ * `setTimeout`: Deno initialises its timers on the first `setTimeout`, which costs about 5 ms of
+ * every gate's start-up, and this timer does not keep the process alive (a pending read does).
+ */
+async function withTimeout<T>(work: Promise<T>, ms: number, path: string): Promise<T> {
+  const signal = AbortSignal.timeout(ms);
   let onAbort = (): void => {};
   const timeout = new Promise<never>((_, reject) => {
     onAbort = () =>
       reject(
-        new FileReadError(
-          "IO_TIMEOUT",
-          path,
-          `Cannot read "${path}": no answer within ${cal.io_timeout_ms} ms`,
-        ),
+        new FileReadError("IO_TIMEOUT", path, `Cannot read "${path}": no answer within ${ms} ms`),
       );
     signal.addEventListener("abort", onAbort, { once: true });
   });
-  // The TIMEOUT chaos mode stands for a read that never answers; a timer of its own keeps the
-  // process alive until the timeout above fires.
-  let hang: ReturnType<typeof setTimeout> | undefined;
-  const read = chaos === "TIMEOUT"
-    ? new Promise<never>(() => {
-      hang = setTimeout(() => {}, cal.io_timeout_ms * 2);
-    })
-    : readOnce(path, chaos);
   try {
-    return await Promise.race([read, timeout]);
+    return await Promise.race([work, timeout]);
   } finally {
     signal.removeEventListener("abort", onAbort);
-    if (hang !== undefined) clearTimeout(hang);
   }
 }
 
-/** Opens a regular file for reading and gives its size (the size a complete read must reach). */
-async function openRegularFile(path: string): Promise<{ file: Deno.FsFile; size: number }> {
+async function attemptRead(path: string, options: ReadFileOptions): Promise<Uint8Array> {
+  const cal = options.calibration;
+  await chaosBeforeOpen(options.chaos, cal.chaos_latency_ms).catch((e) => {
+    throw classify(e, path);
+  });
+  const state: { opened: Opened | null; settled: boolean } = { opened: null, settled: false };
+  const work = (async () => {
+    const o = await openRegularFile(path, options.chaos, cal.io_timeout_ms * 2);
+    if (state.settled) {
+      closeOpened(o);
+      throw new FileReadError("IO_TIMEOUT", path, `Cannot read "${path}": timed out`);
+    }
+    state.opened = o;
+    if (o.size > cal.max_input_bytes) throw tooLarge(path, o.size, cal.max_input_bytes);
+    const data = await readAll(o.reader, o.size, path, cal.max_input_bytes);
+    if (data.length < o.size) {
+      throw new FileReadError(
+        "IO_SHORT_READ",
+        path,
+        `Cannot read "${path}": got ${data.length} of ${o.size} bytes`,
+      );
+    }
+    return data;
+  })();
+  try {
+    return await withTimeout(work, cal.io_timeout_ms, path);
+  } catch (error) {
+    state.settled = true;
+    throw error;
+  } finally {
+    if (state.opened !== null) closeOpened(state.opened);
+  }
+}
+
+interface Opened {
+  readonly file: Deno.FsFile;
+  readonly reader: ReturnType<typeof chaosReader>;
+  readonly size: number;
+}
+
+function closeOpened(o: Opened): void {
+  o.reader.close();
+  try {
+    o.file.close();
+  } catch {
+    // Already closed.
+  }
+}
+
+function tooLarge(path: string, size: number, max: number): FileReadError {
+  return new FileReadError(
+    "TOO_LARGE",
+    path,
+    `Cannot read "${path}": ${size} bytes, more than max_input_bytes (${max})`,
+  );
+}
+
+function grewTooLarge(path: string, max: number): FileReadError {
+  return new FileReadError(
+    "TOO_LARGE",
+    path,
+    `Cannot read "${path}": it holds more than max_input_bytes (${max}), more than its size said`,
+  );
+}
+
+/**
+ * Opens a regular file for reading, with the chaos mode's faults wrapped around it, and gives its
+ * size from the open handle (the size a complete read must reach).
+ */
+async function openRegularFile(
+  path: string,
+  chaos: ChaosMode | undefined,
+  hangMs: number,
+): Promise<Opened> {
   let file: Deno.FsFile;
   try {
     file = await Deno.open(path, { read: true });
@@ -198,56 +255,39 @@ async function openRegularFile(path: string): Promise<{ file: Deno.FsFile; size:
     if (!info.isFile) {
       throw new FileReadError("NOT_A_FILE", path, `Cannot read "${path}": not a regular file`);
     }
-    return { file, size: info.size };
+    return { file, size: info.size, reader: chaosReader(file, info.size, chaos, hangMs) };
   } catch (error) {
     file.close();
     throw classify(error, path);
   }
 }
 
-async function readOnce(path: string, chaos: ChaosMode | undefined): Promise<Uint8Array> {
-  if (chaos === "ERROR") {
-    throw new FileReadError("IO_ERROR", path, `Cannot read "${path}": input/output error (chaos)`);
-  }
-  const { file, size } = await openRegularFile(path);
-  try {
-    let data = await readAll(file, size, path);
-    if (chaos === "PARTIAL") data = data.subarray(0, Math.floor(data.length / 2));
-    if (chaos === "EMPTY") data = data.subarray(0, 0);
-    if (chaos === "CORRUPT" && data.length > 0) {
-      data = data.slice();
-      const mid = Math.floor(data.length / 2);
-      data[mid] = data[mid] === 0xff ? 0x00 : 0xff;
-    }
-    if (data.length < size) {
-      throw new FileReadError(
-        "IO_SHORT_READ",
-        path,
-        `Cannot read "${path}": got ${data.length} of ${size} bytes`,
-      );
-    }
-    return data;
-  } finally {
-    file.close();
-  }
-}
-
-async function readAll(file: Deno.FsFile, size: number, path: string): Promise<Uint8Array> {
-  let buf = new Uint8Array(Math.max(size, 0) + 1);
+/** Reads to the end of the file, never more than `max` bytes (one more is `TOO_LARGE`). */
+async function readAll(
+  reader: ByteReader,
+  size: number,
+  path: string,
+  max: number,
+): Promise<Uint8Array> {
+  let buf = new Uint8Array(Math.min(Math.max(size, 0), max) + 1);
   let used = 0;
   for (;;) {
     if (used === buf.length) {
-      const bigger = new Uint8Array(buf.length * 2);
+      if (used > max) throw grewTooLarge(path, max);
+      const bigger = new Uint8Array(Math.min(buf.length * 2, max + 1));
       bigger.set(buf);
       buf = bigger;
     }
     let n: number | null;
     try {
-      n = await file.read(buf.subarray(used));
+      n = await reader.read(buf.subarray(used));
     } catch (error) {
       throw classify(error, path);
     }
-    if (n === null) return buf.subarray(0, used);
+    if (n === null) {
+      if (used > max) throw grewTooLarge(path, max);
+      return buf.subarray(0, used);
+    }
     used += n;
   }
 }
@@ -267,10 +307,6 @@ function classify(error: unknown, path: string): FileReadError {
   return new FileReadError("IO_ERROR", path, `Cannot read "${path}": ${why}`);
 }
 
-function delay(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
 /** Options of {@linkcode readFileStream}. */
 export interface ReadFileStreamOptions extends ReadFileOptions {
   /** Size of each chunk in bytes. Default 1 MiB. */
@@ -279,16 +315,12 @@ export interface ReadFileStreamOptions extends ReadFileOptions {
 
 /**
  * Streams a regular file in chunks with bounded memory, with the same faults, retries and chaos
- * modes as {@linkcode readFileBytes}: each attempt opens the file afresh and hands `consume` a new
- * iterable of chunks; a read that ends short of the file's size (or a chunk that takes longer than
- * `io_timeout_ms`, or an I/O error) makes the iteration throw a transient {@linkcode FileReadError}
- * and the whole attempt, `consume` included, is retried. So `consume` must start over each time it
- * is called (a fresh hash, a truncated output). A chunk is only valid until the next one is asked
- * for: copy it to keep it.
- *
- * Chaos: `PARTIAL` stops after half the file, `EMPTY` yields nothing (both short reads),
- * `CORRUPT` flips the byte at the file's middle offset, `TIMEOUT` never answers the first read,
- * `ERROR` fails the open, `LATENCY` waits before the open.
+ * modes as {@linkcode readFileBytes} (no size limit: this is for hashing): each attempt opens the
+ * file afresh and hands `consume` a new iterable of chunks; a read that ends short of the file's
+ * size (or a chunk that takes longer than `io_timeout_ms`, or an I/O error) makes the iteration
+ * throw a transient {@linkcode FileReadError} and the whole attempt, `consume` included, is
+ * retried. So `consume` must start over each time it is called (a fresh hash, a truncated output).
+ * A chunk is only valid until the next one is asked for: copy it to keep it.
  *
  * @param path The file.
  * @param options Calibration, chaos mode, chunk size.
@@ -321,61 +353,48 @@ async function attemptStream<T>(
   consume: (chunks: AsyncIterable<Uint8Array>) => Promise<T>,
 ): Promise<T> {
   const cal = options.calibration;
-  const chaos = options.chaos;
-  if (chaos === "LATENCY") await delay(cal.chaos_latency_ms);
-  if (chaos === "ERROR") {
-    throw new FileReadError("IO_ERROR", path, `Cannot read "${path}": input/output error (chaos)`);
-  }
-  const { file, size } = await openRegularFile(path);
+  await chaosBeforeOpen(options.chaos, cal.chaos_latency_ms).catch((e) => {
+    throw classify(e, path);
+  });
+  const opened = await openRegularFile(path, options.chaos, cal.io_timeout_ms * 2);
   try {
     const chunkSize = Math.max(1, options.chunkSize ?? 1 << 20);
-    const limit = chaos === "PARTIAL" ? Math.floor(size / 2) : chaos === "EMPTY" ? 0 : Infinity;
-    const corruptAt = chaos === "CORRUPT" && size > 0 ? Math.floor(size / 2) : -1;
-    return await consume(
-      streamChunks(file, size, path, {
-        chunkSize,
-        limit,
-        corruptAt,
-        timeoutMs: cal.io_timeout_ms,
-        hang: chaos === "TIMEOUT",
-      }),
-    );
+    return await consume(streamChunks(opened, path, chunkSize, cal.io_timeout_ms));
   } finally {
-    file.close();
+    closeOpened(opened);
   }
 }
 
 async function* streamChunks(
-  file: Deno.FsFile,
-  size: number,
+  opened: Opened,
   path: string,
-  o: { chunkSize: number; limit: number; corruptAt: number; timeoutMs: number; hang: boolean },
+  chunkSize: number,
+  timeoutMs: number,
 ): AsyncGenerator<Uint8Array> {
+  const { reader, size } = opened;
+  const readChunk = (buf: Uint8Array): Promise<number | null> =>
+    withTimeout(
+      reader.read(buf).catch((error) => {
+        throw classify(error, path);
+      }),
+      timeoutMs,
+      path,
+    );
   // Two buffers: the next chunk is read while the consumer works on the current one.
-  const length = Math.min(o.chunkSize, Math.max(size, 1));
+  const length = Math.min(chunkSize, Math.max(size, 1));
   const buffers = [takeBuffer(length), takeBuffer(length)];
   let which = 0;
   let offset = 0;
-  let pending: Promise<number | null> | null = o.limit > 0
-    ? readChunk(file, buffers[0]!, path, o.timeoutMs, o.hang)
-    : null;
+  let pending: Promise<number | null> | null = readChunk(buffers[0]!);
   try {
     while (pending !== null) {
       const n = await pending;
       pending = null;
       if (n === null) break;
-      const buf = buffers[which]!;
-      let chunk = buf.subarray(0, Math.min(n, o.limit - offset));
-      if (o.corruptAt >= offset && o.corruptAt < offset + chunk.length) {
-        chunk = chunk.slice();
-        const i = o.corruptAt - offset;
-        chunk[i] = chunk[i] === 0xff ? 0x00 : 0xff;
-      }
-      offset += chunk.length;
-      if (offset < o.limit) {
-        which ^= 1;
-        pending = readChunk(file, buffers[which]!, path, o.timeoutMs, o.hang);
-      }
+      const chunk = buffers[which]!.subarray(0, n);
+      offset += n;
+      which ^= 1;
+      pending = readChunk(buffers[which]!);
       yield chunk;
     }
   } finally {
@@ -405,35 +424,4 @@ function takeBuffer(length: number): Uint8Array {
 
 function giveBuffer(buffer: Uint8Array): void {
   if (buffer.length >= 65536 && bufferPool.length < BUFFER_POOL_MAX) bufferPool.push(buffer);
-}
-
-async function readChunk(
-  file: Deno.FsFile,
-  buf: Uint8Array,
-  path: string,
-  timeoutMs: number,
-  hang: boolean,
-): Promise<number | null> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () =>
-        reject(
-          new FileReadError(
-            "IO_TIMEOUT",
-            path,
-            `Cannot read "${path}": no answer within ${timeoutMs} ms`,
-          ),
-        ),
-      timeoutMs,
-    );
-  });
-  try {
-    const read = hang ? new Promise<never>(() => {}) : file.read(buf).catch((error) => {
-      throw classify(error, path);
-    });
-    return await Promise.race([read, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
 }

@@ -12,6 +12,7 @@ import { readFileBytes } from "../io/file_read.ts";
 import { WriterError, type WriterOptions } from "./writer.ts";
 import { seamsOf } from "./_options.ts";
 import { codeOf, messageOf } from "../core/error.ts";
+import { decodeUtf8 } from "../core/utf8.ts";
 
 const NO_LOCK = (target: string): FileLock => ({
   target,
@@ -165,11 +166,11 @@ export function readForWrite(path: string, options: WriterOptions): Promise<Uint
 
 /** Decodes strict UTF-8, or refuses the file. */
 export function decodeForWrite(bytes: Uint8Array, path: string, code: string): string {
-  try {
-    return new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(bytes);
-  } catch {
+  const text = decodeUtf8(bytes);
+  if (text === null) {
     throw new WriterError(code, `Cannot use "${path}": not valid UTF-8`, { file: path });
   }
+  return text;
 }
 
 /**

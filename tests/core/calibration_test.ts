@@ -168,3 +168,46 @@ Deno.test("a command given a calibration with a null value blocks, naming the ke
     assert.deepEqual(r.stderr.includes("io_timeout_ms is null"), true, r.stderr);
   });
 });
+
+Deno.test("a null in the built-in calibration is CALIBRATION_NULL naming the key, from every command", async () => {
+  const { ROOT, withTempDir } = await import("../_helpers.ts");
+  await withTempDir(async (dir) => {
+    for (const name of ["cli.ts", "cli", "lib", "budgets", "deno.json", "deno.lock", "examples"]) {
+      const cp = await new Deno.Command("cp", { args: ["-r", `${ROOT}/${name}`, dir] }).output();
+      assert.equal(cp.code, 0);
+    }
+    const file = `${dir}/budgets/calibration.json`;
+    const cal = JSON.parse(await Deno.readTextFile(file));
+    cal.budgets_ms.acceptance = null;
+    await Deno.writeTextFile(file, JSON.stringify(cal, null, 2));
+    const commands = [
+      ["acceptance", "examples/bootpack.txt"],
+      ["selftest", "examples/bootpack.txt"],
+      ["ingest", "--kb", "examples/BUG_KB.json.txt", "--entry", "-"],
+      ["rebuild", "examples/bootpack.txt"],
+      ["proofpack", "verify", "nowhere"],
+      ["certify", "--bootpack", "examples/bootpack.txt"],
+      ["demo"],
+    ];
+    for (const args of commands) {
+      const out = await new Deno.Command(Deno.execPath(), {
+        args: ["run", "--no-prompt", "--quiet", "--allow-read", `${dir}/cli.ts`, ...args],
+        cwd: dir,
+        stdin: "null",
+        stdout: "piped",
+        stderr: "piped",
+        env: { NO_COLOR: "1" },
+      }).output();
+      const stderr = new TextDecoder().decode(out.stderr);
+      assert.equal(out.code, 1, `${args[0]}: ${stderr}`);
+      assert.match(
+        stderr,
+        /^bootpack: error: \w+: CALIBRATION_NULL: Cannot use calibration "budgets\/calibration.json \(built in\)": key budgets_ms.acceptance is null\n$/,
+        args[0],
+      );
+    }
+    // The examples were not touched.
+    const kb = await Deno.readFile(`${dir}/examples/BUG_KB.json.txt`);
+    assert.deepEqual(kb, await Deno.readFile(`${ROOT}/examples/BUG_KB.json.txt`));
+  });
+});

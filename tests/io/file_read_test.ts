@@ -243,3 +243,47 @@ Deno.test("readFileStream() counts the same attempts as readFileBytes() under ev
     assert.deepEqual((await streamWith(path, undefined)).bytes, CONTENT);
   });
 });
+
+Deno.test("readFileBytes() refuses a file above max_input_bytes from its size, without retrying", async () => {
+  await withFile(async (path) => {
+    const small = { ...FAST, max_input_bytes: CONTENT.length - 1 };
+    const r = await readWith(path, undefined, small);
+    assert.equal(r.error?.code, "TOO_LARGE");
+    assert.equal(r.error?.transient, false);
+    assert.equal(r.attempts, 1);
+    const exact = await readWith(path, undefined, { ...FAST, max_input_bytes: CONTENT.length });
+    assert.deepEqual(exact.bytes, CONTENT);
+  });
+});
+
+Deno.test("readFileBytes() stops a read that goes past max_input_bytes (a file larger than its size says)", async () => {
+  // /proc files are regular files whose stat says 0 bytes: the size check cannot see them, so
+  // the read itself must stop at the limit rather than return a larger or a half file. Deno
+  // opens /proc only with all permissions, so the read runs in a child process that has them.
+  const script = `
+    import { DEFAULT_CALIBRATION } from "${new URL(
+    "../../lib/core/calibration.ts",
+    import.meta.url,
+  )}";
+    import { readFileBytes } from "${new URL("../../lib/io/file_read.ts", import.meta.url)}";
+    const out = [];
+    for (const max of [1 << 20, 100]) {
+      const calibration = { ...DEFAULT_CALIBRATION, max_input_bytes: max };
+      try {
+        out.push((await readFileBytes("/proc/self/status", { calibration })).length);
+      } catch (e) {
+        out.push(e.code + " " + e.attempts);
+      }
+    }
+    Deno.stdout.writeSync(new TextEncoder().encode(JSON.stringify(out)));
+  `;
+  const r = await new Deno.Command(Deno.execPath(), {
+    args: ["eval", "--quiet", script],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const got = JSON.parse(new TextDecoder().decode(r.stdout) || "null");
+  assert.ok(Array.isArray(got), new TextDecoder().decode(r.stderr));
+  assert.ok(typeof got[0] === "number" && got[0] > 200, `control: reads whole (${got[0]})`);
+  assert.equal(got[1], "TOO_LARGE 1");
+});
