@@ -80,7 +80,7 @@ export const LAYERS: readonly Layer[] = [
   {
     path: "cli.ts",
     owns: "the command-line entry point",
-    mayImport: ["cli"],
+    mayImport: ["cli", "lib/core"],
   },
   {
     path: "scripts",

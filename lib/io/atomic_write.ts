@@ -33,7 +33,7 @@
 import { constants, type FileHandle, open as openNode } from "node:fs/promises";
 import { retry } from "../core/retry.ts";
 import { basename, dirname } from "../core/path.ts";
-import type { AtomicWriteSeams } from "./_atomic_write_seams.ts";
+import type { AtomicWriteSeams } from "./atomic_write_seams.ts";
 
 /** A step of {@linkcode atomicReplace}, for progress and fault-injection hooks. */
 export type AtomicWriteStep = "mid-write" | "before-rename";

@@ -6,7 +6,7 @@
  */
 
 import { atomicReplace, removeOrphanTempFiles } from "../io/atomic_write.ts";
-import type { AtomicWriteSeams } from "../io/_atomic_write_seams.ts";
+import type { AtomicWriteSeams } from "../io/atomic_write_seams.ts";
 import { acquireFileLock, type FileLock } from "../io/file_lock.ts";
 import { readFileBytes } from "../io/file_read.ts";
 import { WriterError, type WriterOptions } from "./writer.ts";

@@ -67,7 +67,11 @@ function reference(text: string): unknown {
 
 function read(text: string): unknown {
   const r = parseKb(text, { firstLine: 3, codePrefix: "SNAPSHOT_" });
-  return r.ok ? { ok: true, summary: r.kb.summary } : { ok: false, code: r.diagnostic.code };
+  if (!r.ok) return { ok: false, code: r.diagnostic.code };
+  // Duplicate member names are compared against JSON.parse and JSONTestSuite in
+  // tests/bootpack/json_text_test.ts; the reference here does not find them.
+  const { duplicateMembers: _, ...summary } = r.kb.summary;
+  return { ok: true, summary };
 }
 
 const entry = fc.record({

@@ -1,5 +1,5 @@
 import { deepEqual, equal, ok } from "node:assert/strict";
-import type { AtomicWriteSeams } from "../../lib/io/_atomic_write_seams.ts";
+import type { AtomicWriteSeams } from "../../lib/io/atomic_write_seams.ts";
 import {
   atomicReplace,
   AtomicWriteError,
