@@ -241,14 +241,27 @@ export async function certify(bootpack: string, options: CertifyOptions): Promis
     const s = stress as StressResult | null;
     if (s && s.steps.length > 0) {
       const svg = renderStressChart(
-        s.steps.map((st) => ({
-          name: st.name,
-          values: st.values,
-          stats: st.stats,
-          envelope: st.envelope,
-          budgetMs: st.budgetMs,
-        })),
-        { title: `G4 stress: ${s.n} runs per command against the variance envelope` },
+        s.steps.flatMap((st) => [
+          {
+            name: `${st.name} (raw)`,
+            values: st.values,
+            stats: st.stats,
+            envelope: null,
+            budgetMs: st.budgetMs,
+          },
+          {
+            name: `${st.name} (load-normalised: run / floor)`,
+            unit: "x floor",
+            values: st.normalized,
+            stats: st.normalizedStats,
+            envelope: st.envelope,
+            budgetMs: null,
+          },
+        ]),
+        {
+          title:
+            `G4 stress: ${s.n} runs per command, raw and load-normalised against the variance envelope`,
+        },
       );
       await put(CHART, enc.encode(svg), "G4 chart");
       chart = CHART;

@@ -12,7 +12,15 @@ function runsOf(n: number, tweak: (r: StressRun) => StressRun = (r) => r): Stres
     { length: n },
     (_, i) =>
       STEPS.map((step) =>
-        tweak({ iteration: i, step, code: 0, stdout: `${step} ok\n`, ms: 50 + (i % 5) })
+        tweak({
+          iteration: i,
+          step,
+          code: 0,
+          stdout: `${step} ok\n`,
+          ms: 50 + (i % 5),
+          floorMs: 20,
+          floorCode: 0,
+        })
       ),
   ).flat();
 }
@@ -71,7 +79,44 @@ Deno.test("evaluateStress() fails missing runs and timings outside the envelope"
   const wide = evaluateStress(STEPS, spread, CAL);
   assert.equal(wide.hardPassRate, 1);
   assert.equal(wide.pass, false);
-  assert.ok(wide.criteria.some((c) => c.name === "acceptance: cv" && !c.pass));
+  assert.ok(
+    wide.criteria.some((c) => c.name === "acceptance: cv (load-normalised)" && !c.pass),
+  );
+});
+
+Deno.test("evaluateStress() judges the timings against the floor: a busy host passes, a slow tool fails", () => {
+  // The host slows everything from 1x to 8x as the runs go: the raw spread is wide, the ratio's not.
+  const load = (i: number): number => 1 + 7 * i / 19;
+  const busy = runsOf(
+    20,
+    (r) => ({ ...r, ms: 50 * load(r.iteration), floorMs: 20 * load(r.iteration) }),
+  );
+  const tight = { ...CAL, variance_envelope: { max_cv: 0.2, max_p95_over_p50: 1.5 } };
+  const r = evaluateStress(STEPS, busy, tight);
+  assert.ok(r.steps[0]!.stats.sd / r.steps[0]!.stats.mean > 0.4, "the raw spread is wide");
+  assert.ok(r.steps[0]!.envelope.cv < 0.1, `${r.steps[0]!.envelope.cv}`);
+  assert.ok(Math.abs(r.steps[0]!.normalizedStats.p50 - 2.5) < 0.2);
+  assert.equal(r.pass, true, JSON.stringify(r.criteria.filter((c) => !c.pass)));
+  // The same host, and the tool itself 4x slower in a quarter of the runs: the ratio moves.
+  const slow = busy.map((x) => (x.iteration % 4 === 1 ? { ...x, ms: x.ms * 4 } : x));
+  const s = evaluateStress(STEPS, slow, tight);
+  assert.equal(s.pass, false);
+  assert.equal(s.hardPassRate, 1);
+  assert.ok(
+    s.criteria.some((c) => c.name === "acceptance: p95_over_p50 (load-normalised)" && !c.pass),
+  );
+});
+
+Deno.test("evaluateStress() fails when a floor process did not run", () => {
+  const r = evaluateStress(
+    STEPS,
+    runsOf(20, (x) => (x.iteration === 4 ? { ...x, floorCode: 1, floorMs: 0 } : x)),
+    CAL,
+  );
+  assert.equal(r.pass, false);
+  const floor = r.criteria.find((c) => c.name.startsWith("floor processes"))!;
+  assert.deepEqual([floor.measured, floor.pass], ["38/40", false]);
+  assert.equal(r.steps[0]!.envelope.pass, false);
 });
 
 Deno.test("runStress() runs STRESS_N iterations, steps in order, at most `parallelism` at once", async () => {
@@ -87,17 +132,24 @@ Deno.test("runStress() runs STRESS_N iterations, steps in order, at most `parall
     running--;
     return { code: 0, stdout: `${args[0]}\n`, stderr: "", ms: 10, timedOut: false };
   };
+  const floor = (): Promise<CliProcessResult> => {
+    calls.push("floor");
+    return Promise.resolve({ code: 0, stdout: "", stderr: "", ms: 5, timedOut: false });
+  };
   const r = await runStress(
     STEPS.map((name) => ({ name, args: [name, "b.txt"] })),
     {
       calibration: { ...CAL, STRESS_N: 7 },
       parallelism: 3,
       run: fake,
+      floor,
       onProgress: (p) => progress.push(p.done),
     },
   );
   assert.equal(r.pass, true);
-  assert.equal(calls.length, 14);
+  assert.equal(calls.length, 28);
+  assert.equal(calls.filter((c) => c === "floor").length, 14);
+  assert.equal(r.steps[0]!.normalizedStats.mean, 2);
   assert.equal(peak, 3);
   assert.deepEqual(progress, [1, 2, 3, 4, 5, 6, 7]);
   assert.deepEqual(r.runs.map((x) => x.step), Array.from({ length: 7 }, () => STEPS).flat());
@@ -122,6 +174,80 @@ Deno.test("runStress() on real processes gives identical outputs on the example"
     assert.equal(r.hardPassRate, 1, JSON.stringify(r.criteria));
     assert.ok(r.steps[0]!.reference.stdout.includes("[PASS]"));
     assert.ok(r.steps[1]!.reference.stdout.startsWith("entries=4|blocking=2|ptr_exists=True"));
+  });
+});
+
+/** Starts `n` processes that burn a CPU each; the returned function kills them. */
+function burnCpus(n: number): () => Promise<void> {
+  const burners = Array.from(
+    { length: n },
+    () =>
+      new Deno.Command("sh", {
+        args: ["-c", "while :; do :; done"],
+        stdin: "null",
+        stdout: "null",
+        stderr: "null",
+      }).spawn(),
+  );
+  return async () => {
+    for (const b of burners) {
+      try {
+        b.kill("SIGKILL");
+      } catch {
+        // Already gone.
+      }
+    }
+    await Promise.all(burners.map((b) => b.status));
+  };
+}
+
+async function stressUnderLoad(
+  dir: string,
+  calibration: Record<string, unknown>,
+  slowShare: number,
+): Promise<Awaited<ReturnType<typeof runStress>>> {
+  const { bootpack } = await copyExample(dir);
+  await Deno.writeTextFile(`${dir}/cal.json`, JSON.stringify(calibration));
+  const args = [
+    "acceptance",
+    bootpack,
+    "--map",
+    exampleMap(dir),
+    "--calibration",
+    `${dir}/cal.json`,
+  ];
+  const stop = burnCpus(2);
+  try {
+    return await runStress([{ name: "acceptance", args }], {
+      calibration: calibration as unknown as typeof CAL,
+      extraArgs: (i) => (slowShare > 0 && i % slowShare === 1 ? ["--chaos", "LATENCY"] : []),
+    });
+  } finally {
+    await stop();
+  }
+}
+
+Deno.test("runStress() passes G4 with the built-in envelope while busy loops load both cores", async () => {
+  await withTempDir(async (dir) => {
+    const r = await stressUnderLoad(dir, { ...DEFAULT_CALIBRATION, STRESS_N: 20 }, 0);
+    const failed = r.criteria.filter((c) => !c.pass);
+    assert.equal(
+      r.pass,
+      true,
+      JSON.stringify({ failed, raw: r.steps[0]?.values, floor: r.steps[0]?.floorValues }),
+    );
+    assert.equal(r.hardPassRate, 1);
+  });
+});
+
+Deno.test("runStress() fails G4 under the same load when LATENCY slows a quarter of the runs", async () => {
+  await withTempDir(async (dir) => {
+    const cal = { ...DEFAULT_CALIBRATION, STRESS_N: 20, chaos_latency_ms: 400 };
+    const r = await stressUnderLoad(dir, cal, 4);
+    // The output is still right (hard pass), only the time is not: the envelope catches it.
+    assert.equal(r.hardPassRate, 1, JSON.stringify(r.criteria));
+    assert.equal(r.pass, false);
+    assert.equal(r.steps[0]!.envelope.pass, false, JSON.stringify(r.steps[0]!.normalized));
   });
 });
 
@@ -153,6 +279,8 @@ Deno.test("deno task stress prints the G4 judgement and exits 0 on the example",
     assert.equal(json.n, 3);
     assert.equal(json.hard_pass_rate, 1);
     assert.equal(json.steps.length, 2);
+    assert.equal(json.steps[0].floor_ms.length, 3);
+    assert.equal(json.steps[0].normalized.length, 3);
     assert.match(new TextDecoder().decode(out.stderr), /stress: 3\/3/);
   });
 });

@@ -1,0 +1,77 @@
+/**
+ * Load normalisation of gate G4, pure: a run's wall-clock time divided by how long the host took,
+ * at that moment, to start a program that does nothing (the floor process, an empty `deno run`).
+ * A busy host slows both alike, so the ratio stays put; a slowdown of the tool itself raises it.
+ *
+ * Each run is divided by the median of the floor times of the iterations around it (`radius`
+ * iterations either side, every step's floor): one floor process is itself noisy on a loaded
+ * host, and dividing by one noisy number adds its noise to the run's, while the median of its
+ * neighbours follows the load as it changes and ignores a single stall. Measured on 2 shared
+ * cores with both loaded by busy loops, 40 runs of `acceptance`: raw cv 0.36, one paired floor
+ * cv 0.67, the median of the 5 nearest floors cv 0.27 to 0.52 (see `scripts/stress.ts`).
+ *
+ * @module
+ */
+
+/** One run and the floor process paired with it. */
+export interface FloorPairedRun {
+  /** Iteration, 0-based. */
+  readonly iteration: number;
+  /** Wall-clock time of the run in ms. */
+  readonly ms: number;
+  /** Wall-clock time of the floor process run just before it, in ms. */
+  readonly floorMs: number;
+}
+
+/** Options of {@linkcode normalizeByFloor}. */
+export interface NormalizeByFloorOptions {
+  /** Iterations either side whose floors are pooled. Default `2`. */
+  readonly radius?: number;
+}
+
+/**
+ * Divides each run's time by the median floor time of the iterations within `radius` of its own.
+ * A run whose pooled floors are not all positive and finite gives `NaN` (the envelope then fails:
+ * a measure that cannot be taken does not pass).
+ *
+ * @param runs The runs, in any order.
+ * @param options `radius`.
+ * @returns One ratio per run, in the order of `runs`.
+ * @throws {RangeError} When `radius` is not an integer >= 0.
+ * @example
+ * ```ts
+ * import { normalizeByFloor } from "./load_normalize.ts";
+ * const runs = [0, 1, 2].map((i) => ({ iteration: i, ms: 60 * (i + 1), floorMs: 20 * (i + 1) }));
+ * const r = normalizeByFloor(runs, { radius: 0 });
+ * if (r.join() !== "3,3,3") throw new Error(r.join());
+ * ```
+ */
+export function normalizeByFloor(
+  runs: readonly FloorPairedRun[],
+  options: NormalizeByFloorOptions = {},
+): number[] {
+  const radius = options.radius ?? 2;
+  if (!Number.isSafeInteger(radius) || radius < 0) {
+    throw new RangeError(`Cannot normalise with radius "${radius}": expected an integer >= 0`);
+  }
+  const floors = new Map<number, number[]>();
+  for (const r of runs) {
+    const list = floors.get(r.iteration) ?? [];
+    list.push(r.floorMs);
+    floors.set(r.iteration, list);
+  }
+  return runs.map((r) => {
+    const pooled: number[] = [];
+    for (let i = r.iteration - radius; i <= r.iteration + radius; i++) {
+      pooled.push(...(floors.get(i) ?? []));
+    }
+    if (!pooled.every((f) => Number.isFinite(f) && f > 0)) return Number.NaN;
+    return r.ms / median(pooled);
+  });
+}
+
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
