@@ -103,10 +103,7 @@ export async function main(args: string[]): Promise<number> {
   try {
     calibration = await calibrationOf(flags);
   } catch (error) {
-    if (error instanceof CalibrationError) {
-      printError(error.message);
-      return 1;
-    }
+    if (error instanceof CalibrationError) return calibrationFailed(error);
     throw error;
   }
   const out = (flags.values["out"] as string | undefined) ??
@@ -137,6 +134,7 @@ export async function main(args: string[]): Promise<number> {
       printError(error.message);
       return interrupt.signal.aborted ? 130 : 1;
     }
+    if (error instanceof CalibrationError) return calibrationFailed(error);
     throw error;
   } finally {
     Deno.removeSignalListener("SIGINT", onSignal);
@@ -185,6 +183,11 @@ export async function main(args: string[]): Promise<number> {
     writeStdout(lines.join("\n") + "\n");
   }
   return result.pass ? 0 : 1;
+}
+
+function calibrationFailed(error: CalibrationError): number {
+  printError(`certify: ${error.code}: ${error.message}`);
+  return 1;
 }
 
 function quote(arg: string): string {

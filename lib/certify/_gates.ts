@@ -7,7 +7,8 @@
  */
 
 import { evaluateBudgets, type Measurement } from "./budget.ts";
-import type { Calibration } from "../core/calibration.ts";
+import { type Calibration, CalibrationError, validateCalibration } from "../core/calibration.ts";
+import { codeOf, messageOf } from "../core/error.ts";
 import { chaosCommands, type ChaosMatrixResult, runChaosMatrix } from "./chaos_matrix.ts";
 import {
   cliInvocation,
@@ -111,6 +112,8 @@ export function confined(
 export interface Context {
   /** Thresholds. */
   readonly cal: Calibration;
+  /** Where they come from, for messages (a file, or the built-in calibration). */
+  readonly calibrationSource: string;
   /** Scratch root: every workspace is a folder under it. */
   readonly scratch: string;
   /** What every workspace copies. */
@@ -167,20 +170,18 @@ export async function gateG0(ctx: Context): Promise<GateRun> {
   const ws = await makeWorkspace(ctx.scratch, "g0", ctx.source);
   const inv = cliInvocation(["acceptance"]);
   const records: ProcessRecord[] = [];
+  const floor = await runFloorProcess({ signal: ctx.signal });
   const criteria: GateCriterion[] = [
     {
       criterion: "runtime",
       measured:
-        `deno ${Deno.version.deno}, V8 ${Deno.version.v8}, TypeScript ${Deno.version.typescript} (${inv.mode})`,
-      required: "a Deno runtime that runs the CLI",
-      pass: true,
+        `deno ${Deno.version.deno}, V8 ${Deno.version.v8}, TypeScript ${Deno.version.typescript} (${inv.mode}); an empty program exits ${floor.code} in ${
+          floor.ms.toFixed(1)
+        } ms`,
+      required: "a Deno runtime that starts a program (exit 0)",
+      pass: floor.code === 0,
     },
-    {
-      criterion: "calibration",
-      measured: `${Object.keys(flatten(ctx.cal)).length} keys, every one set`,
-      required: "no null, missing, unknown or mistyped key",
-      pass: true,
-    },
+    calibrationCriterion(ctx),
   ];
   for (const command of ["acceptance", "selftest"] as const) {
     const args = [command, ws.bootpack, "--map", ws.map];
@@ -312,8 +313,19 @@ export async function gateG1(ctx: Context): Promise<GateRun> {
   };
 }
 
-/** G2 budget: each operation once, in sequence, plus G0's runs, against `budgets_ms`. */
+/**
+ * G2 budget: the calibration is checked first (a null, missing, unknown or mistyped key fails the
+ * gate with its `CALIBRATION_*` code, and nothing runs); then each operation once, in sequence,
+ * plus G0's runs, against `budgets_ms`.
+ */
 export async function gateG2(ctx: Context): Promise<GateRun> {
+  const calibration = calibrationCriterion(ctx);
+  if (!calibration.pass) {
+    return {
+      outcome: outcome("G2", [calibration], 0),
+      evidence: { gate: "G2", calibration: calibration.measured, runs: [] },
+    };
+  }
   const ws = await makeWorkspace(ctx.scratch, "g2", ctx.source);
   const entry = `${ctx.scratch}/g2_entry.json`;
   await Deno.writeTextFile(
@@ -337,12 +349,7 @@ export async function gateG2(ctx: Context): Promise<GateRun> {
     if (r.code === 0) measurements.push({ operation, ms: r.ms });
   }
   const report = evaluateBudgets(measurements, ctx.cal.budgets_ms);
-  const criteria: GateCriterion[] = [{
-    criterion: "calibration (budgets/calibration.json schema)",
-    measured: `${Object.keys(flatten(ctx.cal)).length} keys, 0 null`,
-    required: "every key set: no null, missing, unknown or mistyped key (CALIBRATION_*)",
-    pass: true,
-  }];
+  const criteria: GateCriterion[] = [calibration];
   for (const r of report.results) {
     const failed = records.find((x) => x.operation === r.operation && x.code !== 0);
     criteria.push({
@@ -582,6 +589,31 @@ export async function gateG5(ctx: Context): Promise<GateRun> {
 
 // ---------------------------------------------------------------------------------------------
 // Helpers
+
+/**
+ * The calibration checked against its schema, as a criterion: a null value is `CALIBRATION_NULL`
+ * naming the key, and fails.
+ */
+export function calibrationCriterion(
+  ctx: Pick<Context, "cal" | "calibrationSource">,
+): GateCriterion {
+  let measured: string;
+  let pass = false;
+  try {
+    validateCalibration(ctx.cal, ctx.calibrationSource);
+    measured = `${Object.keys(flatten(ctx.cal)).length} keys, every one set`;
+    pass = true;
+  } catch (error) {
+    if (!(error instanceof CalibrationError)) throw error;
+    measured = `${codeOf(error, "CALIBRATION_INVALID")}: ${messageOf(error)}`;
+  }
+  return {
+    criterion: `calibration (${ctx.calibrationSource})`,
+    measured,
+    required: "every key set: no null, missing, unknown or mistyped key (CALIBRATION_*)",
+    pass,
+  };
+}
 
 function parseKbBytes(bytes: Uint8Array): { ok: boolean; ids: string[]; why: string } {
   let text: string;

@@ -10,7 +10,7 @@
  */
 
 import { decodeBootPack, parseBootPack } from "../bootpack/parse.ts";
-import type { Calibration } from "../core/calibration.ts";
+import { type Calibration, validateCalibration } from "../core/calibration.ts";
 import { cliInvocation } from "./cli_process.ts";
 import {
   type CertificationReport,
@@ -49,7 +49,7 @@ import { messageOf } from "../core/error.ts";
 export interface CertifyOptions {
   /** The report's folder; it must not exist, or be an empty folder. */
   readonly out: string;
-  /** Thresholds (already validated). */
+  /** Thresholds; checked again first (a null is `CALIBRATION_NULL`, nothing runs). */
   readonly calibration: Calibration;
   /** The calibration file the user gave, passed on to every command; default: built in. */
   readonly calibrationFile?: string | undefined;
@@ -110,6 +110,8 @@ const CALIBRATION_COPY = "evidence/calibration.json";
  * @returns The verdict, the report and the report's proofpack digest.
  * @throws {CertifyError} When the BootPack or its KB cannot be read, `out` is not free, or the
  * run was interrupted through `options.signal` (then nothing is written).
+ * @throws {CalibrationError} When `options.calibration` has a null, missing, unknown or mistyped
+ * key (`CALIBRATION_NULL` … naming the key); nothing is run or written.
  * @example
  * ```ts ignore
  * import { certify } from "./certify.ts";
@@ -124,7 +126,8 @@ const CALIBRATION_COPY = "evidence/calibration.json";
 export async function certify(bootpack: string, options: CertifyOptions): Promise<CertifyResult> {
   const started = performance.now();
   const date = new Date().toISOString().replace(/\.\d+Z$/, "Z");
-  const cal = options.calibration;
+  const calibrationSource = options.calibrationFile ?? "budgets/calibration.json (built in)";
+  const cal = validateCalibration(options.calibration, calibrationSource);
   const progress = options.onProgress ?? (() => {});
   await checkOutFree(options.out);
   const subject = await locateSubject(bootpack, options);
@@ -144,6 +147,7 @@ export async function certify(bootpack: string, options: CertifyOptions): Promis
       : ["--calibration", absolute(options.calibrationFile)];
     const ctx: Context = {
       cal,
+      calibrationSource,
       scratch,
       source: subject.source,
       extra,
