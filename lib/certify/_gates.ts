@@ -21,7 +21,8 @@ import {
 } from "./cli_process.ts";
 import type { GateCriterion, GateId, GateOutcome } from "./report.ts";
 import { readFileBytes } from "../io/file_read.ts";
-import { parseKb } from "../bootpack/kb_parse.ts";
+import { runConcurrencyGate } from "./concurrency.ts";
+import { lastLine, verdictLine } from "./_output_lines.ts";
 import {
   runStress,
   type RunStressOptions,
@@ -35,7 +36,6 @@ import {
   normalizeOutput,
   proofpackExportArgs,
   type ScratchSource,
-  treeDiff,
   treeDigest,
   type Workspace,
 } from "./scratch_workspace.ts";
@@ -202,113 +202,26 @@ export async function gateG0(ctx: Context): Promise<GateRun> {
 }
 
 /**
- * G1 concurrency: `concurrency_writers` ingest processes at once, then as many rebuilds, a clean
- * rebuild and acceptance; every entry once, KB valid, no file left behind.
+ * G1 concurrency: {@linkcode runConcurrencyGate} on a workspace, with the BootPack: writers, then
+ * rebuilds, a clean rebuild and acceptance; every entry once, KB valid, no file left behind.
  */
 export async function gateG1(ctx: Context): Promise<GateRun> {
-  const n = ctx.cal.concurrency_writers;
   const ws = await makeWorkspace(ctx.scratch, "g1", ctx.source);
-  const entriesDir = `${ctx.scratch}/g1_entries`;
-  await Deno.mkdir(entriesDir);
-  const ids = Array.from({ length: n }, (_, i) => `CERTIFY-G1-${String(i + 1).padStart(3, "0")}`);
-  for (const id of ids) {
-    const entry = { id, title: `certify G1 writer ${id}`, blocking: false };
-    await Deno.writeTextFile(`${entriesDir}/${id}.json`, JSON.stringify(entry, null, 2) + "\n");
-  }
-  const before = await treeDigest(ws.dir, ctx.cal);
-  const kbBefore = parseKbBytes(ctx.source.kbBytes);
-  const criteria: GateCriterion[] = [];
-
-  // N ingest processes at once.
-  const ingestArgs = ids.map((
-    id,
-  ) => ["ingest", "--kb", ws.kb, "--entry", `${entriesDir}/${id}.json`]);
-  const ingests = await Promise.all(ingestArgs.map((a) => ctx.run(a)));
-  const afterIngest = await treeDigest(ws.dir, ctx.cal);
-  const ok = ingests.filter((r) => r.code === 0).length;
-  criteria.push({
-    criterion: `${n} parallel ingest processes (concurrency_writers)`,
-    measured: `${ok}/${n} exit 0`,
-    required: `${n}/${n} exit 0`,
-    pass: ok === n,
-  });
-  const kbAfter = parseKbBytes(await readFileBytes(ws.kb, { calibration: ctx.cal }));
-  criteria.push({
-    criterion: "KB valid after the writers",
-    measured: kbAfter.ok ? `valid, ${kbAfter.ids.length} entries` : `INVALID: ${kbAfter.why}`,
-    required: "valid KB JSON",
-    pass: kbAfter.ok,
-  });
-  const counts = ids.map((id) => kbAfter.ids.filter((x) => x === id).length);
-  const once = counts.filter((c) => c === 1).length;
-  const kept = kbBefore.ids.every((id) => kbAfter.ids.includes(id));
-  criteria.push({
-    criterion: "every new entry present exactly once, every old entry kept",
-    measured:
-      `${once}/${n} new entries once; ${kbAfter.ids.length} entries (was ${kbBefore.ids.length}); old entries ${
-        kept ? "kept" : "LOST"
-      }`,
-    required: `${n}/${n}; ${kbBefore.ids.length + n} entries; old entries kept`,
-    pass: once === n && kept && kbAfter.ids.length === kbBefore.ids.length + n,
-  });
-  const ingestLeft = treeDiff(before, afterIngest).filter((d) => !d.startsWith("~ "));
-  criteria.push({
-    criterion: "residual locks and temporary files after the ingests",
-    measured: ingestLeft.length === 0 ? "0" : `${ingestLeft.length}: ${ingestLeft.join(", ")}`,
-    required: "0",
-    pass: ingestLeft.length === 0,
-  });
-
-  // N rebuild processes at once, then a clean rebuild must change nothing.
-  const rebuildArgs = ["rebuild", ws.bootpack, "--kb", ws.kb];
-  const rebuilds = await Promise.all(ids.map(() => ctx.run(rebuildArgs)));
-  const rebuiltOk = rebuilds.filter((r) => r.code === 0).length;
-  const afterRebuilds = await treeDigest(ws.dir, ctx.cal);
-  const again = await ctx.run(rebuildArgs);
-  const afterAgain = await treeDigest(ws.dir, ctx.cal);
-  const acceptanceArgs = ["acceptance", ws.bootpack, "--map", ws.map];
-  const acceptance = await ctx.run(acceptanceArgs);
-  criteria.push({
-    criterion: `${n} parallel rebuild processes`,
-    measured: `${rebuiltOk}/${n} exit 0`,
-    required: `${n}/${n} exit 0`,
-    pass: rebuiltOk === n,
-  });
-  const idempotent = again.code === 0 && treeDiff(afterRebuilds, afterAgain).length === 0;
-  criteria.push({
-    criterion: "BootPack after the parallel rebuilds equals a clean rebuild",
-    measured: idempotent
-      ? "identical"
-      : `differs (exit ${again.code}): ${treeDiff(afterRebuilds, afterAgain).join(", ")}`,
-    required: "identical",
-    pass: idempotent,
-  });
-  const upToDate = acceptance.code === 0 && /BootPack up to date/.test(acceptance.stdout) &&
-    new RegExp(`^entries=${kbBefore.ids.length + n}\\|`, "m").test(acceptance.stdout);
-  criteria.push({
-    criterion: "acceptance after the writers",
-    measured: `exit ${acceptance.code}: ${verdictLine(normalizeOutput(acceptance.stdout, ws.dir))}`,
-    required: `[PASS], ${kbBefore.ids.length + n} entries, BootPack up to date`,
-    pass: upToDate,
-  });
-  const rebuildLeft = treeDiff(before, afterAgain).filter((d) => !d.startsWith("~ "));
-  criteria.push({
-    criterion: "residual locks and temporary files after the rebuilds",
-    measured: rebuildLeft.length === 0 ? "0" : `${rebuildLeft.length}: ${rebuildLeft.join(", ")}`,
-    required: "0",
-    pass: rebuildLeft.length === 0,
+  const r = await runConcurrencyGate({
+    dir: ws.dir,
+    kb: ws.kb,
+    calibration: ctx.cal,
+    bootpack: { path: ws.bootpack, map: ws.map },
+    extraArgs: ctx.extra,
+    idPrefix: "CERTIFY-G1",
+    run: (args, o) => confined(args, [ctx.scratch], { ...o, signal: ctx.signal }),
   });
   return {
-    outcome: outcome("G1", criteria, 0),
+    outcome: outcome("G1", [...r.criteria], 0),
     evidence: {
       gate: "G1",
-      writers: n,
-      files_before: before,
-      files_after: afterAgain,
-      ingest: ingests.map((r, i) => record(ingestArgs[i]!, r, ws)),
-      rebuild: rebuilds.map((r) => record(rebuildArgs, r, ws)),
-      clean_rebuild: record(rebuildArgs, again, ws),
-      acceptance: record(acceptanceArgs, acceptance, ws),
+      report: r.report,
+      runs: r.processes.map((p) => record(p.args, p.result, ws)),
     },
   };
 }
@@ -615,18 +528,6 @@ export function calibrationCriterion(
   };
 }
 
-function parseKbBytes(bytes: Uint8Array): { ok: boolean; ids: string[]; why: string } {
-  let text: string;
-  try {
-    text = new TextDecoder("utf-8", { fatal: true }).decode(bytes);
-  } catch {
-    return { ok: false, ids: [], why: "not valid UTF-8" };
-  }
-  const parsed = parseKb(text);
-  if (!parsed.ok) return { ok: false, ids: [], why: parsed.diagnostic.message };
-  return { ok: true, ids: parsed.kb.entries.map((e) => String(e["id"])), why: "" };
-}
-
 /** Flattens nested calibration keys to dotted keys. */
 export function flatten(value: object, prefix = ""): Record<string, number> {
   const out: Record<string, number> = {};
@@ -635,16 +536,6 @@ export function flatten(value: object, prefix = ""): Record<string, number> {
     else out[prefix + k] = v as number;
   }
   return out;
-}
-
-function verdictLine(stdout: string): string {
-  return stdout.split("\n").find((l) => /^\[(PASS|GATE-BLOCK)\]/.test(l)) ?? lastLine(stdout);
-}
-
-/** The last non-blank line of a text. */
-export function lastLine(text: string): string {
-  const lines = text.split("\n").map((l) => l.trim()).filter((l) => l !== "");
-  return lines.at(-1) ?? "";
 }
 
 function round(ms: number): number {

@@ -40,10 +40,11 @@ import {
   gateG5,
   type GateRun,
   GATES,
-  lastLine,
   outcome,
 } from "./_gates.ts";
 import { messageOf } from "../core/error.ts";
+import { basename, dirname, resolve } from "../core/path.ts";
+import { lastLine } from "./_output_lines.ts";
 
 /** Options of {@linkcode certify}. */
 export interface CertifyOptions {
@@ -144,7 +145,7 @@ export async function certify(bootpack: string, options: CertifyOptions): Promis
     const input = await makeWorkspace(scratch, "input", subject.source);
     const extra = options.calibrationFile === undefined
       ? []
-      : ["--calibration", absolute(options.calibrationFile)];
+      : ["--calibration", resolve(options.calibrationFile)];
     const ctx: Context = {
       cal,
       calibrationSource,
@@ -483,17 +484,4 @@ function order(r: RegistryEntry): number {
 
 function cmp(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
-}
-
-function absolute(path: string): string {
-  return path.startsWith("/") || /^[A-Za-z]:[\\/]/.test(path) ? path : `${Deno.cwd()}/${path}`;
-}
-
-function dirname(path: string): string {
-  const i = path.lastIndexOf("/");
-  return i === -1 ? "." : i === 0 ? "/" : path.slice(0, i);
-}
-
-function basename(path: string): string {
-  return path.slice(Math.max(path.lastIndexOf("/"), path.lastIndexOf("\\")) + 1);
 }

@@ -8,7 +8,7 @@
  */
 
 import denoJson from "../../deno.json" with { type: "json" };
-import { basename } from "../core/path.ts";
+import { basename, fromFileUrl } from "../core/path.ts";
 
 /**
  * The permissions each command's `deno task` grants, read from `deno.json` (built into the
@@ -123,7 +123,7 @@ function sourceCliPath(): string {
   if (url.protocol !== "file:") {
     throw new TypeError(`Cannot locate the CLI "${url.href}": not a local file`);
   }
-  return decodeURIComponent(url.pathname).replace(/^\/([A-Za-z]:\/)/, "$1");
+  return fromFileUrl(url);
 }
 
 /**

@@ -31,3 +31,57 @@ export function dirname(path: string): string {
 export function basename(path: string): string {
   return path.slice(lastSep(path) + 1);
 }
+
+/**
+ * Whether a path is absolute on this host: `/…`, and on Windows also `C:\…`, `C:/…` and `\\server\…`.
+ *
+ * @param path A path.
+ * @returns `true` when it does not depend on the current folder.
+ */
+export function isAbsolute(path: string): boolean {
+  if (path.startsWith("/")) return true;
+  if (globalThis.Deno?.build.os !== "windows") return false;
+  return /^[A-Za-z]:[\\/]/.test(path) || path.startsWith("\\\\");
+}
+
+/**
+ * Joins a folder and a relative path with one separator (`/`, which every host accepts); an
+ * absolute `path` is returned as it is.
+ *
+ * @param dir A folder.
+ * @param path A path inside it.
+ * @returns The joined path.
+ */
+export function join(dir: string, path: string): string {
+  if (isAbsolute(path)) return path;
+  return lastSep(dir) === dir.length - 1 && dir !== "" ? dir + path : `${dir}/${path}`;
+}
+
+/**
+ * The absolute form of a path: itself when absolute, else under the current folder.
+ *
+ * @param path A path.
+ * @returns An absolute path.
+ */
+export function resolve(path: string): string {
+  return isAbsolute(path) ? path : join(Deno.cwd(), path);
+}
+
+/**
+ * The local path of a `file:` URL, decoded, in the host's form (on Windows `C:\…` or
+ * `\\server\share\…`, not `/C:/…`).
+ *
+ * @param url A `file:` URL.
+ * @returns The path.
+ * @throws {TypeError} When the URL is not a `file:` URL.
+ */
+export function fromFileUrl(url: string | URL): string {
+  const u = url instanceof URL ? url : new URL(url);
+  if (u.protocol !== "file:") {
+    throw new TypeError(`Cannot use "${u.href}" as a path: not a file URL`);
+  }
+  const path = decodeURIComponent(u.pathname);
+  if (globalThis.Deno?.build.os !== "windows") return path;
+  const local = path.replace(/^\/([A-Za-z]:)/, "$1").replaceAll("/", "\\");
+  return u.hostname === "" ? local : `\\\\${u.hostname}${local}`;
+}
