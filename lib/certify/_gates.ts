@@ -400,7 +400,7 @@ export async function gateG4(
       ...stressEvidence(stress, (t) => normalizeOutput(t, ws.dir)),
       parallelism,
       floor: "an empty deno run before each run; each run divided by the median floor time of " +
-        "the iterations within 2 of its own",
+        "the iterations within 3 of its own",
     },
   };
 }

@@ -8,7 +8,7 @@
  */
 
 import denoJson from "../../deno.json" with { type: "json" };
-import { basename, fromFileUrl } from "../core/path.ts";
+import { fromFileUrl } from "../core/path.ts";
 
 /**
  * The permissions each command's `deno task` grants, read from `deno.json` (built into the
@@ -152,8 +152,10 @@ export function floorInvocation(
   };
 }
 
+/** Whether an executable is the Deno runtime, whatever host wrote its path (`/` or `\\`). */
 function isDeno(exec: string): boolean {
-  return ["deno", "deno.exe"].includes(basename(exec).toLowerCase());
+  const name = exec.split(/[\\/]/).at(-1) ?? "";
+  return ["deno", "deno.exe"].includes(name.toLowerCase());
 }
 
 /** What a CLI process did. */

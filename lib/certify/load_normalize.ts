@@ -7,8 +7,9 @@
  * iterations either side, every step's floor): one floor process is itself noisy on a loaded
  * host, and dividing by one noisy number adds its noise to the run's, while the median of its
  * neighbours follows the load as it changes and ignores a single stall. Measured on 2 shared
- * cores with both loaded by busy loops, 40 runs of `acceptance`: raw cv 0.36, one paired floor
- * cv 0.67, the median of the 5 nearest floors cv 0.27 to 0.52 (see `scripts/stress.ts`).
+ * cores at load 13 plus two busy loops, 60 runs of `acceptance`, the worst p95/p50 over any 16
+ * consecutive runs: raw 3.04, one paired floor 3.85, radius 1 2.40, radius 2 2.04, radius 3 1.77;
+ * with a quarter of the runs slowed by 400 ms, at least 4.08 at radius 3 (README, G4).
  *
  * @module
  */
@@ -25,7 +26,7 @@ export interface FloorPairedRun {
 
 /** Options of {@linkcode normalizeByFloor}. */
 export interface NormalizeByFloorOptions {
-  /** Iterations either side whose floors are pooled. Default `2`. */
+  /** Iterations either side whose floors are pooled. Default `3`. */
   readonly radius?: number;
 }
 
@@ -50,7 +51,7 @@ export function normalizeByFloor(
   runs: readonly FloorPairedRun[],
   options: NormalizeByFloorOptions = {},
 ): number[] {
-  const radius = options.radius ?? 2;
+  const radius = options.radius ?? 3;
   if (!Number.isSafeInteger(radius) || radius < 0) {
     throw new RangeError(`Cannot normalise with radius "${radius}": expected an integer >= 0`);
   }
