@@ -134,6 +134,7 @@ const FAST = {
   io_timeout_ms: 500,
   retry_backoff_ms: 1,
   STRESS_N: 3,
+  concurrency_writers: 4,
   variance_envelope: { max_cv: 10, max_p95_over_p50: 100 },
 };
 
