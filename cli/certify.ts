@@ -6,6 +6,7 @@
  */
 
 import { CalibrationError } from "../lib/core/calibration.ts";
+import { escapeText, stringifyJson } from "../lib/core/escape.ts";
 import { certify, CertifyError, type CertifyResult } from "../lib/certify/certify.ts";
 import { certificationVerdict, INVARIANTS } from "../lib/certify/report.ts";
 import type { PathMapping } from "../lib/bootpack/pointer_path.ts";
@@ -94,11 +95,11 @@ export async function main(args: string[]): Promise<number> {
       maps: parsed.maps,
       tool: `bootpack ${denoJson.version}`,
       commandLine: ["bootpack", "certify", ...rest].map(quote).join(" "),
-      onProgress: (message) => printInfo(message),
+      onProgress: (message) => printInfo(escapeText(message)),
     });
   } catch (error) {
     if (error instanceof CertifyError) {
-      printError(error.message);
+      printError(escapeText(error.message));
       return interrupt.signal.aborted ? 130 : 1;
     }
     if (error instanceof CalibrationError) return calibrationFailed(error);
@@ -153,7 +154,7 @@ function parse(rest: string[]): Parsed | number {
 
 function resultJson(result: CertifyResult): string {
   const verdict = certificationVerdict(result.report);
-  return JSON.stringify(
+  return stringifyJson(
     {
       verdict: result.pass ? "PASS" : "FAIL",
       out: result.out,
@@ -169,7 +170,6 @@ function resultJson(result: CertifyResult): string {
       total_ms: Math.round(result.report.totalMs),
       problems: result.problems,
     },
-    null,
     2,
   ) + "\n";
 }
@@ -183,21 +183,23 @@ function resultText(result: CertifyResult): string {
   lines.push(
     `${verdict.inputsUnchanged ? "[PASS]" : "[FAIL]"} inputs byte-for-byte unchanged`,
     `${result.packVerified ? "[PASS]" : "[FAIL]"} report exported as a proofpack and verified${
-      result.problems.length ? ": " + result.problems.join("; ") : ""
+      result.problems.length ? ": " + escapeText(result.problems.join("; ")) : ""
     }`,
-    `report: ${result.out}/CERTIFICATION.md`,
+    `report: ${escapeText(result.out)}/CERTIFICATION.md`,
     `root digest: ${result.rootDigest ?? "none"}`,
     result.pass
       ? `[PASS] certified: ${verdict.gatesPassed}/6 gates, ${verdict.invariantsPassed}/${INVARIANTS.length} invariants, in ${
         (result.report.totalMs / 1000).toFixed(1)
       } s`
-      : `[GATE-BLOCK] CERTIFY_FAILED: ${verdict.gatesPassed}/6 gates passed; see ${result.out}/CERTIFICATION.md`,
+      : `[GATE-BLOCK] CERTIFY_FAILED: ${verdict.gatesPassed}/6 gates passed; see ${
+        escapeText(result.out)
+      }/CERTIFICATION.md`,
   );
   return lines.join("\n") + "\n";
 }
 
 function calibrationFailed(error: CalibrationError): number {
-  printError(`certify: ${error.code}: ${error.message}`);
+  printError(`certify: ${error.code}: ${escapeText(error.message)}`);
   return 1;
 }
 

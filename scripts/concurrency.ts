@@ -16,6 +16,7 @@
 
 import { type Calibration, DEFAULT_CALIBRATION, loadCalibration } from "../lib/core/calibration.ts";
 import { codeOf, messageOf } from "../lib/core/error.ts";
+import { escapeText, stringifyJson } from "../lib/core/escape.ts";
 import { join } from "../lib/core/path.ts";
 import { runConcurrencyGate } from "../lib/certify/concurrency.ts";
 import { runCliProcess } from "../lib/certify/cli_process.ts";
@@ -52,10 +53,12 @@ export async function main(args: string[]): Promise<number> {
     parsed = await parse(args);
   } catch (error) {
     if (error instanceof UsageError) {
-      printError(`concurrency: ${error.message}`);
+      printError(`concurrency: ${escapeText(error.message)}`);
       return 2;
     }
-    printError(`concurrency: ${codeOf(error, "CONCURRENCY_FAILED")}: ${messageOf(error)}`);
+    printError(
+      `concurrency: ${codeOf(error, "CONCURRENCY_FAILED")}: ${escapeText(messageOf(error))}`,
+    );
     return 1;
   }
   if (parsed === "help") {
@@ -70,7 +73,7 @@ export async function main(args: string[]): Promise<number> {
       kb,
       parsed.seedKb === undefined ? SEED : await Deno.readTextFile(parsed.seedKb),
     );
-    printInfo(`G1: starting ${parsed.writers} ingest processes on ${kb}`);
+    printInfo(`G1: starting ${parsed.writers} ingest processes on ${escapeText(kb)}`);
     const every = Math.max(1, Math.ceil(parsed.writers / 10));
     const { report } = await runConcurrencyGate({
       dir,
@@ -86,13 +89,15 @@ export async function main(args: string[]): Promise<number> {
         if (done % every === 0 || done === total) printInfo(`G1: ${done}/${total} writers done`);
       },
     });
-    writeStdout(JSON.stringify(report, null, 2) + "\n");
+    writeStdout(stringifyJson(report, 2) + "\n");
     printInfo(
       `G1 ${report.pass ? "PASS" : "FAIL"}: ${parsed.writers} writers in ${report.elapsed_ms} ms`,
     );
     return report.pass ? 0 : 1;
   } catch (error) {
-    printError(`concurrency: ${codeOf(error, "CONCURRENCY_FAILED")}: ${messageOf(error)}`);
+    printError(
+      `concurrency: ${codeOf(error, "CONCURRENCY_FAILED")}: ${escapeText(messageOf(error))}`,
+    );
     return 1;
   } finally {
     if (parsed.dir === undefined) await Deno.remove(dir, { recursive: true });

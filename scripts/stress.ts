@@ -8,6 +8,7 @@
  */
 
 import { CalibrationError } from "../lib/core/calibration.ts";
+import { escapeText, stringifyJson } from "../lib/core/escape.ts";
 import { runStress, stressEvidence, type StressResult } from "../lib/certify/stress.ts";
 import { parseFlags, UsageError } from "../cli/_args.ts";
 import { calibrationOf } from "../cli/_common.ts";
@@ -45,7 +46,7 @@ export async function main(args: string[]): Promise<number> {
     }
   } catch (error) {
     if (error instanceof UsageError) {
-      printError(`stress: ${error.message}`);
+      printError(`stress: ${escapeText(error.message)}`);
       return 2;
     }
     throw error;
@@ -65,7 +66,7 @@ export async function main(args: string[]): Promise<number> {
     calibration = await calibrationOf(flags);
   } catch (error) {
     if (error instanceof CalibrationError) {
-      printError(error.message);
+      printError(`stress: ${error.code}: ${escapeText(error.message)}`);
       return 1;
     }
     throw error;
@@ -80,7 +81,9 @@ export async function main(args: string[]): Promise<number> {
       : []),
   ];
   printInfo(
-    `stress: ${calibration.STRESS_N} iterations of acceptance + selftest on ${bootpack}, ${parallelism} at a time`,
+    `stress: ${calibration.STRESS_N} iterations of acceptance + selftest on ${
+      escapeText(bootpack)
+    }, ${parallelism} at a time`,
   );
   const step = Math.max(1, Math.round(calibration.STRESS_N / 10));
   const result = await runStress(
@@ -97,7 +100,7 @@ export async function main(args: string[]): Promise<number> {
     },
   );
   writeStdout(
-    flags.values["json"] ? JSON.stringify(stressEvidence(result), null, 2) + "\n" : text(result),
+    flags.values["json"] ? stringifyJson(stressEvidence(result), 2) + "\n" : text(result),
   );
   return result.pass ? 0 : 1;
 }

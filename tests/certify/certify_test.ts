@@ -85,6 +85,25 @@ Deno.test("certify refuses a report folder that is not empty, and writes nothing
   });
 });
 
+Deno.test("certify escapes the paths it echoes: no terminal control sequence goes out raw", async () => {
+  await withTempDir(async (dir) => {
+    const { bootpack } = await copyExample(dir);
+    const out = `${dir}/report\x1b]0;owned\x07\x1b[2J`;
+    await Deno.writeTextFile(out, "a file, not a folder");
+    const r = await runCli(
+      ["certify", "--bootpack", bootpack, "--map", exampleMap(dir), "--out", out],
+      { permissions: PERMISSIONS },
+    );
+    assert.equal(r.code, 1);
+    assert.match(
+      r.stderr,
+      /Cannot write the report to ".*report.*": it exists and is not a folder/,
+    );
+    // deno-lint-ignore no-control-regex
+    assert.doesNotMatch(r.stderr + r.stdout, /[\x00-\x08\x0b-\x1f\x7f]/);
+  });
+});
+
 Deno.test("certify names the way out when the POINTER cannot be followed", async () => {
   await withTempDir(async (dir) => {
     const { bootpack } = await copyExample(dir);
