@@ -62,11 +62,13 @@ export function escapeText(text: string): string {
  * const text = stringifyJson({ path: "a\u202eb\x1b" });
  * if (/[\u202e\x1b]/.test(text)) throw new Error(text);
  * if (JSON.parse(text).path !== "a\u202eb\x1b") throw new Error();
+ * if (stringifyJson({ a: "x\ny" }, 2) !== '{\n  "a": "x\\ny"\n}') throw new Error();
  * ```
  */
 export function stringifyJson(value: unknown, space?: number): string {
+  // A raw line feed can only be `space`'s indentation: JSON.stringify escapes it inside strings.
   return JSON.stringify(value, null, space).replace(
     UNSAFE,
-    (c) => `\\u${hex(c.codePointAt(0) ?? 0, 4)}`,
+    (c) => (c === "\n" ? c : `\\u${hex(c.codePointAt(0) ?? 0, 4)}`),
   );
 }
