@@ -13,8 +13,8 @@
  * bidirectional marks, embeddings, overrides and isolates, the line and paragraph separators,
  * zero-width joiners and the BOM.
  */
-// deno-lint-ignore no-control-regex -- matching control characters is this module's job
 const UNSAFE =
+  // deno-lint-ignore no-control-regex -- matching control characters is this module's job
   /[\u0000-\u001f\u007f-\u009f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff\ufff9-\ufffb]/gu;
 
 function hex(code: number, width: number): string {
