@@ -1,15 +1,16 @@
 /**
- * Load normalisation of gate G4, pure: a run's wall-clock time divided by how long the host took,
- * at that moment, to start a program that does nothing (the floor process, an empty `deno run`).
- * A busy host slows both alike, so the ratio stays put; a slowdown of the tool itself raises it.
+ * Load normalisation of gate G4's timings, pure: a run's wall-clock time divided by how long the
+ * host took, at that moment, to start a program that does nothing (the floor process, an empty
+ * `deno run`). The report and chart show it beside the raw times; the envelope itself judges the
+ * runs' spread against the floors' (`variance_envelope.ts`), which measured steadier on a loaded
+ * host than any per-run ratio.
  *
  * Each run is divided by the median of the floor times of the iterations around it (`radius`
  * iterations either side, every step's floor): one floor process is itself noisy on a loaded
  * host, and dividing by one noisy number adds its noise to the run's, while the median of its
  * neighbours follows the load as it changes and ignores a single stall. Measured on 2 shared
  * cores at load 13 plus two busy loops, 60 runs of `acceptance`, the worst p95/p50 over any 16
- * consecutive runs: raw 3.04, one paired floor 3.85, radius 1 2.40, radius 2 2.04, radius 3 1.77;
- * with a quarter of the runs slowed by 400 ms, at least 4.08 at radius 3 (README, G4).
+ * consecutive runs: raw 3.04, one paired floor 3.85, radius 1 2.40, radius 2 2.04, radius 3 1.77.
  *
  * @module
  */

@@ -166,7 +166,7 @@ export const INVARIANTS: readonly Invariant[] = [
     id: "INV-ENTROPY-01",
     name: "Determinism and variance envelope",
     statement:
-      "Repeated runs print identical output; their timings stay within budget, and their load-normalised timings (each run over its floor process) inside the variance envelope.",
+      "Repeated runs print identical output; their timings stay within budget, and their spread, over the spread of floor processes run between them, inside the variance envelope.",
     modules: [
       "lib/certify/stress.ts",
       "lib/certify/load_normalize.ts",
@@ -433,7 +433,7 @@ function gatesSection(report: CertificationReport): string[] {
     if (g.id === "G4" && report.chart) {
       out.push(
         "",
-        `![Stress timings of each command, one dot per run: the raw timings in ms, and the load-normalised timings (run time / floor time) against the measured mean ± sd and the calibrated variance envelope](${report.chart})`,
+        `![Stress timings of each command, one dot per run: the raw timings in ms against the measured mean ± sd and the variance envelope widened by the floor processes' spread, then each run over its floor](${report.chart})`,
       );
     }
   }

@@ -2,10 +2,12 @@
  * Gate G4, stress: N iterations of the read-only gates, each run as a separate process, with
  * bounded parallelism. The tool is deterministic, so every run must print exactly what the first
  * did (hard pass) and finish within its budget (soft pass). Every run is paired with a floor
- * process run just before it (an empty `deno run`: floor, run, floor, run…), and the timings'
- * spread is judged against the variance envelope on the load-normalised times (run time over the
- * floor time around it, {@linkcode normalizeByFloor}), so that a busy host does not fail the gate
- * and a real slowdown of some runs does. {@linkcode runStress} runs the processes and reports
+ * process run just before it (an empty `deno run`: floor, run, floor, run…), and the runs'
+ * spread is judged against the variance envelope relative to the floor's spread
+ * ({@linkcode checkEnvelopeAgainstFloor}), so that a busy host, which spreads both, does not fail
+ * the gate, and a real slowdown of some runs, which spreads only the runs, does. Each run over the
+ * floor time around it ({@linkcode normalizeByFloor}) is reported and charted beside the raw
+ * times. {@linkcode runStress} runs the processes and reports
  * progress through a callback; {@linkcode evaluateStress} is the pure judgement.
  *
  * @module
@@ -16,7 +18,11 @@ import { mapPool } from "../core/pool.ts";
 import { type CliProcessResult, runCliProcess, runFloorProcess } from "./cli_process.ts";
 import { normalizeByFloor } from "./load_normalize.ts";
 import { type Stats, summarize } from "./stats.ts";
-import { checkEnvelope, type EnvelopeCheck } from "./variance_envelope.ts";
+import {
+  checkEnvelopeAgainstFloor,
+  type EnvelopeCheck,
+  type EnvelopeCriterion,
+} from "./variance_envelope.ts";
 
 /** One command that every stress iteration runs. */
 export interface StressStep {
@@ -85,11 +91,13 @@ export interface StressStepResult {
   readonly stats: Stats;
   /** The paired floor timings in ms, iteration order. */
   readonly floorValues: readonly number[];
-  /** Load-normalised timings (run time over the floor time around it), iteration order. */
+  /** Their statistics: the host's own spread. */
+  readonly floorStats: Stats;
+  /** Each run over the floor time around it ({@linkcode normalizeByFloor}), shown, not judged. */
   readonly normalized: readonly number[];
   /** Their statistics. */
   readonly normalizedStats: Stats;
-  /** The envelope check, on the load-normalised timings. */
+  /** The envelope check: the runs' spread against the floor's. */
   readonly envelope: EnvelopeCheck;
   /** The first run's exit code and output, the reference of the hard pass. */
   readonly reference: { readonly code: number; readonly stdout: string };
@@ -191,8 +199,8 @@ export async function runStress(
  * Judges stress runs (pure): the hard pass rate (iterations whose every run has the exit code and
  * stdout of iteration 0, which must itself pass with exit 0), the soft pass rate (iterations whose
  * every run is within `budgets_ms`), both against `hard_pass_min` and `soft_pass_min`; every floor
- * process exited 0; and each step's load-normalised timings ({@linkcode normalizeByFloor}) against
- * the variance envelope. Missing runs fail.
+ * process exited 0; and each step's spread against the floor's, inside the variance envelope
+ * ({@linkcode checkEnvelopeAgainstFloor}). Missing runs fail.
  *
  * @param stepNames The steps of an iteration, in order.
  * @param runs Every run.
@@ -235,14 +243,7 @@ export function evaluateStress(
     const step = judgeStep(name, ordered.filter((r) => r.step === name), reference, calibration);
     if (step === null) continue;
     steps.push(step);
-    for (const c of step.envelope.criteria) {
-      criteria.push({
-        name: `${name}: ${c.key.replace("variance_envelope.max_", "")} (load-normalised)`,
-        measured: c.measured.toFixed(3),
-        required: `<= ${c.limit} (${c.key})`,
-        pass: c.pass,
-      });
-    }
+    for (const c of step.envelope.criteria) criteria.push(envelopeCriterion(step, c));
   }
   return {
     pass: criteria.every((c) => c.pass) && steps.length === stepNames.length,
@@ -345,22 +346,45 @@ function judgeStep(
   calibration: Calibration,
 ): StressStepResult | null {
   if (mine.length === 0) return null;
+  const floors = mine.map((r) => r.floorMs);
+  // A floor that did not run leaves nothing to judge against: the envelope fails.
+  const floorStats = floors.every((f) => Number.isFinite(f) && f > 0)
+    ? summarize(floors)
+    : NO_STATS;
   const normalized = normalizeByFloor(mine);
-  // A ratio that cannot be taken (a floor that did not run) leaves no measure: the envelope fails.
-  const normalizedStats = normalized.every(Number.isFinite)
-    ? summarize(normalized)
-    : { n: 0, mean: 0, sd: 0, min: 0, max: 0, p50: 0, p95: 0 };
   const ref = reference.get(name);
+  const stats = summarize(mine.map((r) => r.ms));
   return {
     name,
     budgetMs: budgetOf(calibration, name) ?? null,
     values: mine.map((r) => r.ms),
-    stats: summarize(mine.map((r) => r.ms)),
-    floorValues: mine.map((r) => r.floorMs),
+    stats,
+    floorValues: floors,
+    floorStats,
     normalized,
-    normalizedStats,
-    envelope: checkEnvelope(normalizedStats, calibration.variance_envelope),
+    normalizedStats: normalized.every(Number.isFinite) ? summarize(normalized) : NO_STATS,
+    envelope: checkEnvelopeAgainstFloor(stats, floorStats, calibration.variance_envelope),
     reference: { code: ref?.code ?? -1, stdout: ref?.stdout ?? "" },
+  };
+}
+
+const NO_STATS: Stats = { n: 0, mean: 0, sd: 0, min: 0, max: 0, p50: 0, p95: 0 };
+
+/** An envelope criterion with the raw and the floor's figures it was computed from. */
+function envelopeCriterion(step: StressStepResult, c: EnvelopeCriterion): StressCriterion {
+  const cv = c.key.endsWith("max_cv");
+  const raw = cv
+    ? `cv ${(step.stats.sd / step.stats.mean).toFixed(3)} / (1 + floor cv ${
+      step.envelope.host?.cv.toFixed(3)
+    })`
+    : `p95/p50 ${(step.stats.p95 / step.stats.p50).toFixed(3)} / floor's ${
+      step.envelope.host?.p95OverP50.toFixed(3)
+    }`;
+  return {
+    name: `${step.name}: ${cv ? "cv" : "p95_over_p50"} against the floor's (load-normalised)`,
+    measured: `${c.measured.toFixed(3)} = ${raw}`,
+    required: `<= ${c.limit} (${c.key})`,
+    pass: c.pass,
   };
 }
 
@@ -401,6 +425,7 @@ export function stressEvidence(
     name: string;
     budget_ms: number | null;
     stats: Stats;
+    floor_stats: Stats;
     normalized_stats: Stats;
     envelope: EnvelopeCheck;
     reference: { code: number; stdout: string };
@@ -422,6 +447,7 @@ export function stressEvidence(
       name: s.name,
       budget_ms: s.budgetMs,
       stats: s.stats,
+      floor_stats: s.floorStats,
       normalized_stats: s.normalizedStats,
       envelope: s.envelope,
       reference: { code: s.reference.code, stdout: normalizeText(s.reference.stdout) },
