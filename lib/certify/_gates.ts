@@ -400,7 +400,7 @@ export async function gateG4(
       ...stressEvidence(stress, (t) => normalizeOutput(t, ws.dir)),
       parallelism,
       floor: "an empty deno run before each run; the runs' spread is judged over the floors' " +
-        "(cv / (1 + floor cv), p95/p50 / floor p95/p50); normalized: each run over the median " +
+        "(cv - floor cv, p95/p50 / floor p95/p50); normalized: each run over the median " +
         "floor of the iterations within 3 of its own, shown",
     },
   };
@@ -420,7 +420,7 @@ function timingCriterion(s: StressStepResult, cal: Calibration): GateCriterion {
     } ms (p50 ${floor.p50.toFixed(1)}, p95 ${floor.p95.toFixed(1)}); normalised ${
       norm.mean.toFixed(2)
     } ± ${norm.sd.toFixed(2)} (p50 ${norm.p50.toFixed(2)}, p95 ${norm.p95.toFixed(2)})`,
-    required: `raw inside mean ± ${cal.variance_envelope.max_cv}·(1 + floor cv)·mean = ${
+    required: `raw inside mean ± (${cal.variance_envelope.max_cv} + floor cv)·mean = ${
       s.envelope.band.low.toFixed(1)
     }..${s.envelope.band.high.toFixed(1)} ms; p95 <= ${s.envelope.p95Limit.toFixed(1)} ms`,
     pass: s.envelope.pass,

@@ -374,9 +374,9 @@ const NO_STATS: Stats = { n: 0, mean: 0, sd: 0, min: 0, max: 0, p50: 0, p95: 0 }
 function envelopeCriterion(step: StressStepResult, c: EnvelopeCriterion): StressCriterion {
   const cv = c.key.endsWith("max_cv");
   const raw = cv
-    ? `cv ${(step.stats.sd / step.stats.mean).toFixed(3)} / (1 + floor cv ${
+    ? `cv ${(step.stats.sd / step.stats.mean).toFixed(3)} - floor cv ${
       step.envelope.host?.cv.toFixed(3)
-    })`
+    }, at least 0`
     : `p95/p50 ${(step.stats.p95 / step.stats.p50).toFixed(3)} / floor's ${
       step.envelope.host?.p95OverP50.toFixed(3)
     }`;

@@ -90,10 +90,11 @@ export function checkEnvelope(stats: Stats, envelope: VarianceEnvelope): Envelop
 
 /**
  * Checks run timings against the variance envelope relative to the host: the runs' coefficient
- * of variation divided by `1 + the floor's`, and the runs' `p95 / p50` divided by the floor's
+ * of variation less the floor's (never below 0), and the runs' `p95 / p50` divided by the floor's
  * (which is at least 1). On a quiet host the floor barely spreads and this is the raw envelope;
- * on a busy host the floor spreads as much as the runs and the excess is what is judged. The band
- * and the p95 limit are given in the runs' own unit, widened by the floor's spread, for charts.
+ * on a busy host the floor spreads as much as the runs and only the excess is judged, however
+ * noisy both are. The band and the p95 limit are given in the runs' own unit, widened by the
+ * floor's spread, for charts.
  * A mean or median of zero or less, in the runs or the floor, cannot be judged and fails.
  *
  * @param runs Statistics of the run timings.
@@ -107,7 +108,7 @@ export function checkEnvelope(stats: Stats, envelope: VarianceEnvelope): Envelop
  * // A busy host: runs and floors spread alike, so the runs' spread is the host's.
  * const runs = summarize([100, 150, 300, 120, 500, 110]);
  * const floor = summarize([20, 30, 70, 25, 100, 22]);
- * const r = checkEnvelopeAgainstFloor(runs, floor, { max_cv: 0.6, max_p95_over_p50: 2 });
+ * const r = checkEnvelopeAgainstFloor(runs, floor, { max_cv: 0.5, max_p95_over_p50: 2 });
  * if (!r.pass || r.host === null) throw new Error(JSON.stringify(r.criteria));
  * ```
  */
@@ -119,7 +120,7 @@ export function checkEnvelopeAgainstFloor(
   const ok = runs.mean > 0 && runs.p50 > 0 && floor.mean > 0 && floor.p50 > 0;
   const floorCv = ok ? floor.sd / floor.mean : Number.POSITIVE_INFINITY;
   const floorP = ok ? Math.max(1, floor.p95 / floor.p50) : Number.POSITIVE_INFINITY;
-  const cv = ok ? runs.sd / runs.mean / (1 + floorCv) : Number.POSITIVE_INFINITY;
+  const cv = ok ? Math.max(0, runs.sd / runs.mean - floorCv) : Number.POSITIVE_INFINITY;
   const p95OverP50 = ok ? runs.p95 / runs.p50 / floorP : Number.POSITIVE_INFINITY;
   const criteria: EnvelopeCriterion[] = [
     {
@@ -135,7 +136,7 @@ export function checkEnvelopeAgainstFloor(
       pass: p95OverP50 <= envelope.max_p95_over_p50,
     },
   ];
-  const width = ok ? envelope.max_cv * (1 + floorCv) : 0;
+  const width = ok ? envelope.max_cv + floorCv : 0;
   return {
     pass: criteria.every((c) => c.pass),
     cv,

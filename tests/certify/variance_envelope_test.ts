@@ -49,7 +49,7 @@ Deno.test("checkEnvelope() fails closed on a zero mean or median", () => {
 });
 
 Deno.test("checkEnvelopeAgainstFloor() is the raw envelope on a quiet host and discounts a busy one", () => {
-  const limits = { max_cv: 0.6, max_p95_over_p50: 2 };
+  const limits = { max_cv: 0.5, max_p95_over_p50: 2 };
   const runs = summarize([100, 400, 110, 105, 420, 98, 102, 380]);
   // A floor that does not spread: the runs are judged as they are, and their tail fails.
   const quiet = checkEnvelopeAgainstFloor(runs, summarize([20, 20, 20, 20]), limits);
