@@ -129,8 +129,15 @@ export async function runConcurrencyGate(
   const ingests = await ingestAll(ids, run, options);
   const elapsed = Math.round(performance.now() - started);
   processes.push(...ingests);
-  const report = await writersReport(ids, kbBefore.ids, ingests, before, elapsed, options);
-  const criteria = writerCriteria(report, kbBefore.ids.length);
+  const { report, left } = await writersReport(
+    ids,
+    kbBefore.ids,
+    ingests,
+    before,
+    elapsed,
+    options,
+  );
+  const criteria = writerCriteria(report, kbBefore.ids.length, left);
   if (options.bootpack !== undefined) {
     const phase = await rebuildPhase(options.bootpack, writers, kbBefore.ids.length, run, options);
     processes.push(...phase.processes);
@@ -214,7 +221,7 @@ async function writersReport(
   before: Readonly<Record<string, string>>,
   elapsed: number,
   options: ConcurrencyGateOptions,
-): Promise<ConcurrencyReport> {
+): Promise<{ report: ConcurrencyReport; left: Left }> {
   const after = await readKb(options);
   const counts = new Map<string, number>();
   for (const id of after.ids) counts.set(id, (counts.get(id) ?? 0) + 1);
@@ -224,7 +231,7 @@ async function writersReport(
       ? []
       : [{ writer: i + 1, code: result.code, message: lastLine(result.stderr) }]
   );
-  return {
+  const report: ConcurrencyReport = {
     gate: "G1",
     pass: false, // set by the caller from every criterion
     writers: ids.length,
@@ -240,9 +247,10 @@ async function writersReport(
     elapsed_ms: elapsed,
     failures: failures.slice(0, 10),
   };
+  return { report, left };
 }
 
-function writerCriteria(r: ConcurrencyReport, oldCount: number): GateCriterion[] {
+function writerCriteria(r: ConcurrencyReport, oldCount: number, left: Left): GateCriterion[] {
   const n = r.writers;
   const want = oldCount + n;
   const once = r.missing.length === 0 && r.duplicated.length === 0 && r.entries_after === want;
@@ -270,11 +278,7 @@ function writerCriteria(r: ConcurrencyReport, oldCount: number): GateCriterion[]
       required: `${want} entries; none missing or duplicated`,
       pass: once,
     },
-    residualCriterion("after the ingests", {
-      locks: Array.from({ length: r.residual_locks }, () => "lock"),
-      temps: Array.from({ length: r.residual_temp_files }, () => "temporary file"),
-      others: [...r.new_files],
-    }),
+    residualCriterion("after the ingests", left),
   ];
 }
 

@@ -59,6 +59,8 @@ Deno.test("runConcurrencyGate() fails a writer that loses an entry or leaves a f
       "every new entry present exactly once, every old entry kept",
       "residual locks, temporary and other new files after the ingests",
     ]);
+    const residual = r.criteria.find((c) => c.criterion.startsWith("residual"))!;
+    assert.equal(residual.measured, "0 locks, 0 temporary, 1 other: stray.json");
     await assert.rejects(
       () => runConcurrencyGate({ dir, kb, writers: 0, calibration: DEFAULT_CALIBRATION }),
       RangeError,
