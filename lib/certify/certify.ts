@@ -28,20 +28,13 @@ import { sha256Hex } from "../core/sha256.ts";
 import type { StressResult } from "./stress.ts";
 import { renderStressChart } from "./svg_chart.ts";
 import { makeWorkspace, type ScratchSource, type Workspace } from "./scratch_workspace.ts";
-import {
-  confined,
-  type Context,
-  flatten,
-  gateG0,
-  gateG1,
-  gateG2,
-  gateG3,
-  gateG4,
-  gateG5,
-  type GateRun,
-  GATES,
-  outcome,
-} from "./_gates.ts";
+import { confined, type Context, flatten, type GateRun, GATES, outcome } from "./_gates.ts";
+import { gateG0 } from "./gate_g0.ts";
+import { gateG1 } from "./gate_g1.ts";
+import { gateG2 } from "./gate_g2.ts";
+import { gateG3 } from "./gate_g3.ts";
+import { gateG4 } from "./gate_g4.ts";
+import { gateG5 } from "./gate_g5.ts";
 import { messageOf } from "../core/error.ts";
 import { basename, dirname, resolve } from "../core/path.ts";
 import { lastLine } from "./_output_lines.ts";

@@ -110,8 +110,8 @@ export const INVARIANTS: readonly Invariant[] = [
     name: "Single source of thresholds",
     statement:
       "Every threshold comes from budgets/calibration.json; a missing file or a missing, unknown, null or mistyped key fails closed naming the key.",
-    modules: ["lib/core/calibration.ts", "lib/certify/_gates.ts"],
-    tests: ["tests/core/calibration_test.ts", "tests/certify/gates_test.ts"],
+    modules: ["lib/core/calibration.ts", "lib/certify/gate_g2.ts"],
+    tests: ["tests/core/calibration_test.ts", "tests/certify/gate_g2_test.ts"],
     checkedBy: ["G2"],
   },
   {
