@@ -15,6 +15,7 @@ import { importSigningKey, SignatureError } from "../lib/proofpack/dsse.ts";
 import { packTool, ToolError } from "../lib/proofpack/tool.ts";
 import { FileReadError, readFileBytes } from "../lib/io/file_read.ts";
 import { codeOf, messageOf } from "../lib/core/error.ts";
+import { resolve } from "../lib/core/path.ts";
 import { UsageError } from "./_args.ts";
 import { calibrationOf, mapsOf, parseCommand } from "./_common.ts";
 import { printError, printInfo, writeJson, writeStderr, writeStdout } from "./_output.ts";
@@ -32,8 +33,9 @@ read, and hashed before and after to prove it), every command as a separate proc
   G2 budget       every operation within budgets_ms
   G3 chaos        every command under TIMEOUT, ERROR, PARTIAL, EMPTY, CORRUPT, LATENCY fails
                   closed: a block with files unchanged, or the right answer; retries bounded
-  G4 stress       STRESS_N runs of acceptance and selftest: identical output, within budget,
-                  timings inside the variance envelope
+  G4 stress       STRESS_N runs of acceptance and selftest, each after a floor process (an
+                  empty deno run): identical output, within budget, load-normalised timings
+                  (run / floor) inside the variance envelope
   G5 proofpack    export then verify passes; modified, missing and extra files fail
 Then writes DIR/CERTIFICATION.md, DIR/certification.json, DIR/stress_timings.svg and
 DIR/evidence/, exports them as the proofpack DIR/proofpack and verifies it.
@@ -70,11 +72,66 @@ Example:
 export async function main(args: string[]): Promise<number> {
   // `deno task certify -- --bootpack F` passes the `--` through.
   const rest = args[0] === "--" ? args.slice(1) : args;
-  let bootpack: string;
-  let maps: PathMapping[];
-  let flags;
+  const parsed = parse(rest);
+  if (typeof parsed === "number") return parsed;
+  let calibration;
   try {
-    flags = parseCommand(rest, {
+    calibration = await calibrationOf(parsed.flags);
+  } catch (error) {
+    if (error instanceof CalibrationError) return calibrationFailed(error);
+    throw error;
+  }
+  const out = (parsed.flags.values["out"] as string | undefined) ??
+    `certification-${new Date().toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z")}`;
+  const sign = parsed.flags.values["sign"] as string | undefined;
+  const prepared = await prepareExport(sign, calibration);
+  if (prepared !== 0) return prepared;
+  // Ctrl-C: stop between steps and remove the scratch and staging folders (no half report).
+  const interrupt = new AbortController();
+  const onSignal = (): void => {
+    if (!interrupt.signal.aborted) printInfo("certify: interrupted, cleaning up");
+    interrupt.abort();
+  };
+  Deno.addSignalListener("SIGINT", onSignal);
+  let result: CertifyResult;
+  try {
+    result = await certify(parsed.bootpack, {
+      signal: interrupt.signal,
+      out,
+      calibration,
+      calibrationFile: parsed.flags.values["calibration"] as string | undefined,
+      kb: parsed.flags.values["kb"] as string | undefined,
+      maps: parsed.maps,
+      ...(sign === undefined ? {} : { signKey: resolve(sign) }),
+      tool: `bootpack ${denoJson.version}`,
+      commandLine: ["bootpack", "certify", ...rest].map(quote).join(" "),
+      onProgress: (message) => printInfo(message),
+    });
+  } catch (error) {
+    if (error instanceof CertifyError) {
+      printError(error.message);
+      return interrupt.signal.aborted ? 130 : 1;
+    }
+    if (error instanceof CalibrationError) return calibrationFailed(error);
+    throw error;
+  } finally {
+    Deno.removeSignalListener("SIGINT", onSignal);
+  }
+  if (parsed.flags.values["json"]) writeJson(resultJson(result));
+  else writeStdout(resultText(result));
+  return result.pass ? 0 : 1;
+}
+
+interface Parsed {
+  readonly flags: ReturnType<typeof parseCommand>;
+  readonly bootpack: string;
+  readonly maps: PathMapping[];
+}
+
+/** The arguments, or the exit code when they ask for help (0) or are wrong (2). */
+function parse(rest: string[]): Parsed | number {
+  try {
+    const flags = parseCommand(rest, {
       bootpack: { type: "string" },
       kb: { type: "string" },
       map: { type: "string", multiple: true },
@@ -94,10 +151,9 @@ export async function main(args: string[]): Promise<number> {
     if (flags.positionals.length > 0) {
       throw new UsageError(`Unexpected argument ${JSON.stringify(flags.positionals[0])}`);
     }
-    const value = flags.values["bootpack"];
-    if (typeof value !== "string") throw new UsageError("Missing --bootpack FILE");
-    bootpack = value;
-    maps = mapsOf(flags);
+    const bootpack = flags.values["bootpack"];
+    if (typeof bootpack !== "string") throw new UsageError("Missing --bootpack FILE");
+    return { flags, bootpack, maps: mapsOf(flags) };
   } catch (error) {
     if (error instanceof UsageError) {
       printError(`certify: ${error.message}`);
@@ -106,126 +162,82 @@ export async function main(args: string[]): Promise<number> {
     }
     throw error;
   }
-  let calibration;
-  try {
-    calibration = await calibrationOf(flags);
-  } catch (error) {
-    if (error instanceof CalibrationError) {
-      printError(error.message);
-      return 1;
+}
+
+function resultJson(result: CertifyResult): Record<string, unknown> {
+  const verdict = certificationVerdict(result.report);
+  return (
+    {
+      verdict: result.pass ? "PASS" : "FAIL",
+      out: result.out,
+      root_digest: result.rootDigest,
+      proofpack_verified: result.packVerified,
+      inputs_unchanged: verdict.inputsUnchanged,
+      gates: result.report.gates.map((g) => ({
+        id: g.id,
+        name: g.name,
+        verdict: g.pass ? "PASS" : "FAIL",
+        ms: Math.round(g.ms),
+      })),
+      total_ms: Math.round(result.report.totalMs),
+      problems: result.problems,
     }
-    throw error;
-  }
-  const out = (flags.values["out"] as string | undefined) ??
-    `certification-${new Date().toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z")}`;
-  const calibrationFile = flags.values["calibration"] as string | undefined;
-  const sign = flags.values["sign"] as string | undefined;
+  );
+}
+
+function resultText(result: CertifyResult): string {
+  const verdict = certificationVerdict(result.report);
+  const lines = result.report.gates.map((g) =>
+    `${g.pass ? "[PASS]" : "[FAIL]"} ${g.id} ${g.name} (${(g.ms / 1000).toFixed(1)} s)` +
+    (g.pass ? "" : `: ${g.criteria.filter((c) => !c.pass).map((c) => c.criterion).join("; ")}`)
+  );
+  lines.push(
+    `${verdict.inputsUnchanged ? "[PASS]" : "[FAIL]"} inputs byte-for-byte unchanged`,
+    `${result.packVerified ? "[PASS]" : "[FAIL]"} report exported as a proofpack and verified${
+      result.problems.length ? ": " + result.problems.join("; ") : ""
+    }`,
+    `report: ${result.out}/CERTIFICATION.md`,
+    `root digest: ${result.rootDigest ?? "none"}`,
+    result.pass
+      ? `[PASS] certified: ${verdict.gatesPassed}/6 gates, ${verdict.invariantsPassed}/${INVARIANTS.length} invariants, in ${
+        (result.report.totalMs / 1000).toFixed(1)
+      } s`
+      : `[GATE-BLOCK] CERTIFY_FAILED: ${verdict.gatesPassed}/6 gates passed; see ${result.out}/CERTIFICATION.md`,
+  );
+  return lines.join("\n") + "\n";
+}
+
+/**
+ * Before any gate runs: the children must be confinable (not a compiled binary), the signing key
+ * must be usable, and the tool the report's pack carries is built (from source, into the cache
+ * its write-confined export then only reads). Returns 0, or 1 after printing the refusal.
+ */
+async function prepareExport(
+  sign: string | undefined,
+  calibration: Awaited<ReturnType<typeof calibrationOf>>,
+): Promise<number> {
   try {
-    await prepareExport(sign, calibration);
+    cliInvocation(["acceptance"], { permissions: ["--allow-read"] });
+    if (sign !== undefined) {
+      await importSigningKey(new TextDecoder().decode(await readFileBytes(sign, { calibration })));
+    }
+    await packTool({ version: denoJson.version });
+    return 0;
   } catch (error) {
     if (
       error instanceof SignatureError || error instanceof ToolError ||
-      error instanceof FileReadError || isConfinement(error)
+      error instanceof FileReadError || codeOf(error, "") === "CONFINEMENT_UNAVAILABLE"
     ) {
       printError(`certify: ${codeOf(error, "IO_ERROR")}: ${messageOf(error)}`);
       return 1;
     }
     throw error;
   }
-  let result: CertifyResult;
-  // Ctrl-C: stop between steps and remove the scratch and staging folders (no half report).
-  const interrupt = new AbortController();
-  const onSignal = (): void => {
-    if (!interrupt.signal.aborted) printInfo("certify: interrupted, cleaning up");
-    interrupt.abort();
-  };
-  Deno.addSignalListener("SIGINT", onSignal);
-  try {
-    result = await certify(bootpack, {
-      signal: interrupt.signal,
-      out,
-      calibration,
-      calibrationFile,
-      kb: flags.values["kb"] as string | undefined,
-      maps,
-      ...(sign === undefined ? {} : { signKey: absolutePath(sign) }),
-      tool: `bootpack ${denoJson.version}`,
-      commandLine: ["bootpack", "certify", ...rest].map(quote).join(" "),
-      onProgress: (message) => printInfo(message),
-    });
-  } catch (error) {
-    if (error instanceof CertifyError) {
-      printError(error.message);
-      return interrupt.signal.aborted ? 130 : 1;
-    }
-    throw error;
-  } finally {
-    Deno.removeSignalListener("SIGINT", onSignal);
-  }
-  const verdict = certificationVerdict(result.report);
-  if (flags.values["json"]) {
-    writeJson(
-      {
-        verdict: result.pass ? "PASS" : "FAIL",
-        out: result.out,
-        root_digest: result.rootDigest,
-        proofpack_verified: result.packVerified,
-        inputs_unchanged: verdict.inputsUnchanged,
-        gates: result.report.gates.map((g) => ({
-          id: g.id,
-          name: g.name,
-          verdict: g.pass ? "PASS" : "FAIL",
-          ms: Math.round(g.ms),
-        })),
-        total_ms: Math.round(result.report.totalMs),
-        problems: result.problems,
-      },
-    );
-  } else {
-    const lines = result.report.gates.map((g) =>
-      `${g.pass ? "[PASS]" : "[FAIL]"} ${g.id} ${g.name} (${(g.ms / 1000).toFixed(1)} s)` +
-      (g.pass ? "" : `: ${g.criteria.filter((c) => !c.pass).map((c) => c.criterion).join("; ")}`)
-    );
-    lines.push(
-      `${verdict.inputsUnchanged ? "[PASS]" : "[FAIL]"} inputs byte-for-byte unchanged`,
-      `${result.packVerified ? "[PASS]" : "[FAIL]"} report exported as a proofpack and verified${
-        result.problems.length ? ": " + result.problems.join("; ") : ""
-      }`,
-      `report: ${result.out}/CERTIFICATION.md`,
-      `root digest: ${result.rootDigest ?? "none"}`,
-      result.pass
-        ? `[PASS] certified: ${verdict.gatesPassed}/6 gates, ${verdict.invariantsPassed}/${INVARIANTS.length} invariants, in ${
-          (result.report.totalMs / 1000).toFixed(1)
-        } s`
-        : `[GATE-BLOCK] CERTIFY_FAILED: ${verdict.gatesPassed}/6 gates passed; see ${result.out}/CERTIFICATION.md`,
-    );
-    writeStdout(lines.join("\n") + "\n");
-  }
-  return result.pass ? 0 : 1;
 }
 
-/**
- * Before any gate runs: the children must be confinable (not a compiled binary), the signing key
- * must be usable, and the tool the report's pack carries is built (from source, into the cache
- * its write-confined export then only reads).
- */
-async function prepareExport(
-  sign: string | undefined,
-  calibration: Awaited<ReturnType<typeof calibrationOf>>,
-): Promise<void> {
-  cliInvocation(["acceptance"], { permissions: ["--allow-read"] });
-  if (sign !== undefined) {
-    await importSigningKey(new TextDecoder().decode(await readFileBytes(sign, { calibration })));
-  }
-  await packTool({ version: denoJson.version });
-}
-
-function isConfinement(error: unknown): boolean {
-  return (error as { code?: unknown } | null)?.code === "CONFINEMENT_UNAVAILABLE";
-}
-
-function absolutePath(path: string): string {
-  return /^([A-Za-z]:)?[\\/]/.test(path) ? path : `${Deno.cwd()}/${path}`;
+function calibrationFailed(error: CalibrationError): number {
+  printError(`certify: ${error.code}: ${error.message}`);
+  return 1;
 }
 
 function quote(arg: string): string {

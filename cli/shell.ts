@@ -23,4 +23,4 @@
 
 export { type OptionSpec, type ParsedFlags, parseFlags, UsageError } from "./_args.ts";
 export { calibrationOf, parseCommand } from "./_common.ts";
-export { printError, printInfo, writeStderr, writeStdout } from "./_output.ts";
+export { printError, printInfo, writeJson, writeStderr, writeStdout } from "./_output.ts";

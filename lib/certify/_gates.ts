@@ -1,16 +1,18 @@
 /**
- * The six hardening gates of `certify` (internal): each runs the CLI as processes in its own
- * scratch workspace and returns its criteria, measured, and its evidence. {@linkcode certify}
- * (`certify.ts`) orchestrates them and writes the report.
+ * What the six hardening gates of `certify` share (internal): their names and evidence files, the
+ * context they run in, the confined way they run the CLI, and the records and criteria they
+ * build. Each gate is its own file (`gate_g0.ts` … `gate_g5.ts`): it runs the CLI as processes in
+ * its own scratch workspace and returns its criteria, measured, and its evidence; `certify.ts`
+ * runs them in order and writes the report.
  *
  * @module
  */
 
-import { evaluateBudgets, type Measurement } from "./budget.ts";
-import type { Calibration } from "../core/calibration.ts";
-import { chaosCommands, type ChaosMatrixResult, runChaosMatrix } from "./chaos_matrix.ts";
+import { type Measurement } from "./budget.ts";
+import { type Calibration, CalibrationError, validateCalibration } from "../core/calibration.ts";
+import { codeOf, messageOf } from "../core/error.ts";
+
 import {
-  cliInvocation,
   type CliProcessResult,
   COMMAND_PERMISSIONS,
   narrowWrite,
@@ -18,20 +20,8 @@ import {
   type RunCliProcessOptions,
 } from "./cli_process.ts";
 import type { GateCriterion, GateId, GateOutcome } from "./report.ts";
-import { readFileBytes } from "../io/file_read.ts";
-import { parseKb } from "../bootpack/kb_parse.ts";
-import { decodeUtf8 } from "../core/utf8.ts";
-import { runStress, type StressResult } from "./stress.ts";
-import {
-  copyTree,
-  makeWorkspace,
-  normalizeOutput,
-  proofpackExportArgs,
-  type ScratchSource,
-  treeDiff,
-  treeDigest,
-  type Workspace,
-} from "./scratch_workspace.ts";
+
+import { normalizeOutput, type ScratchSource, type Workspace } from "./scratch_workspace.ts";
 
 /** A gate's outcome and the evidence written for it. */
 export interface GateRun {
@@ -69,7 +59,7 @@ export const GATES: Readonly<Record<GateId, { name: string; proves: string; file
   G4: {
     name: "Stress",
     proves:
-      "STRESS_N runs: identical output (hard pass), within budget (soft pass), timings inside the variance envelope",
+      "STRESS_N runs: identical output (hard pass), within budget (soft pass), the timings' spread against the host's (floor processes, an empty deno run, between the runs) inside the variance envelope",
     file: "evidence/G4_stress.json",
   },
   G5: {
@@ -105,6 +95,8 @@ export function confined(
 export interface Context {
   /** Thresholds. */
   readonly cal: Calibration;
+  /** Where they come from, for messages (a file, or the built-in calibration). */
+  readonly calibrationSource: string;
   /** Scratch root: every workspace is a folder under it. */
   readonly scratch: string;
   /** What every workspace copies. */
@@ -137,7 +129,7 @@ export function outcome(id: GateId, criteria: GateCriterion[], ms: number): Gate
   };
 }
 
-interface ProcessRecord {
+export interface ProcessRecord {
   readonly args: readonly string[];
   readonly code: number;
   readonly ms: number;
@@ -145,7 +137,11 @@ interface ProcessRecord {
   readonly stderr: string;
 }
 
-function record(args: readonly string[], r: CliProcessResult, ws: Workspace | null): ProcessRecord {
+export function record(
+  args: readonly string[],
+  r: CliProcessResult,
+  ws: Workspace | null,
+): ProcessRecord {
   const norm = (t: string): string => (ws ? normalizeOutput(t, ws.dir) : t);
   return {
     args: args.map(norm),
@@ -156,424 +152,32 @@ function record(args: readonly string[], r: CliProcessResult, ws: Workspace | nu
   };
 }
 
-/** G0 preflight: the runtime starts the CLI; acceptance and selftest pass on a copy. */
-export async function gateG0(ctx: Context): Promise<GateRun> {
-  const ws = await makeWorkspace(ctx.scratch, "g0", ctx.source);
-  const inv = cliInvocation(["acceptance"]);
-  const records: ProcessRecord[] = [];
-  const criteria: GateCriterion[] = [
-    {
-      criterion: "runtime",
-      measured:
-        `deno ${Deno.version.deno}, V8 ${Deno.version.v8}, TypeScript ${Deno.version.typescript} (${inv.mode})`,
-      required: "a Deno runtime that runs the CLI",
-      pass: true,
-    },
-    {
-      criterion: "calibration",
-      measured: `${Object.keys(flatten(ctx.cal)).length} keys, every one set`,
-      required: "no null, missing, unknown or mistyped key",
-      pass: true,
-    },
-  ];
-  for (const command of ["acceptance", "selftest"] as const) {
-    const args = [command, ws.bootpack, "--map", ws.map];
-    const r = await ctx.run(args);
-    records.push(record(args, r, ws));
-    if (r.code === 0) ctx.measurements.push({ operation: command, ms: r.ms });
-    criteria.push({
-      criterion: `${command} on a copy of the BootPack`,
-      measured: `exit ${r.code}: ${verdictLine(normalizeOutput(r.stdout, ws.dir))}`,
-      required: "exit 0, [PASS]",
-      pass: r.code === 0 && /^\[PASS\] /m.test(r.stdout),
-    });
-  }
-  return {
-    outcome: outcome("G0", criteria, 0),
-    evidence: { gate: "G0", mode: inv.mode, runs: records },
-  };
-}
-
-/**
- * G1 concurrency: `concurrency_writers` ingest processes at once, then as many rebuilds, a clean
- * rebuild and acceptance; every entry once, KB valid, no file left behind.
- */
-export async function gateG1(ctx: Context): Promise<GateRun> {
-  const n = ctx.cal.concurrency_writers;
-  const ws = await makeWorkspace(ctx.scratch, "g1", ctx.source);
-  const entriesDir = `${ctx.scratch}/g1_entries`;
-  await Deno.mkdir(entriesDir);
-  const ids = Array.from({ length: n }, (_, i) => `CERTIFY-G1-${String(i + 1).padStart(3, "0")}`);
-  for (const id of ids) {
-    const entry = { id, title: `certify G1 writer ${id}`, blocking: false };
-    await Deno.writeTextFile(`${entriesDir}/${id}.json`, JSON.stringify(entry, null, 2) + "\n");
-  }
-  const before = await treeDigest(ws.dir, ctx.cal);
-  const kbBefore = parseKbBytes(ctx.source.kbBytes);
-  const criteria: GateCriterion[] = [];
-
-  // N ingest processes at once.
-  const ingestArgs = ids.map((
-    id,
-  ) => ["ingest", "--kb", ws.kb, "--entry", `${entriesDir}/${id}.json`]);
-  const ingests = await Promise.all(ingestArgs.map((a) => ctx.run(a)));
-  const afterIngest = await treeDigest(ws.dir, ctx.cal);
-  const ok = ingests.filter((r) => r.code === 0).length;
-  criteria.push({
-    criterion: `${n} parallel ingest processes (concurrency_writers)`,
-    measured: `${ok}/${n} exit 0`,
-    required: `${n}/${n} exit 0`,
-    pass: ok === n,
-  });
-  const kbAfter = parseKbBytes(await readFileBytes(ws.kb, { calibration: ctx.cal }));
-  criteria.push({
-    criterion: "KB valid after the writers",
-    measured: kbAfter.ok ? `valid, ${kbAfter.ids.length} entries` : `INVALID: ${kbAfter.why}`,
-    required: "valid KB JSON",
-    pass: kbAfter.ok,
-  });
-  const counts = ids.map((id) => kbAfter.ids.filter((x) => x === id).length);
-  const once = counts.filter((c) => c === 1).length;
-  const kept = kbBefore.ids.every((id) => kbAfter.ids.includes(id));
-  criteria.push({
-    criterion: "every new entry present exactly once, every old entry kept",
-    measured:
-      `${once}/${n} new entries once; ${kbAfter.ids.length} entries (was ${kbBefore.ids.length}); old entries ${
-        kept ? "kept" : "LOST"
-      }`,
-    required: `${n}/${n}; ${kbBefore.ids.length + n} entries; old entries kept`,
-    pass: once === n && kept && kbAfter.ids.length === kbBefore.ids.length + n,
-  });
-  const ingestLeft = treeDiff(before, afterIngest).filter((d) => !d.startsWith("~ "));
-  criteria.push({
-    criterion: "residual locks and temporary files after the ingests",
-    measured: ingestLeft.length === 0 ? "0" : `${ingestLeft.length}: ${ingestLeft.join(", ")}`,
-    required: "0",
-    pass: ingestLeft.length === 0,
-  });
-
-  // N rebuild processes at once, then a clean rebuild must change nothing.
-  const rebuildArgs = ["rebuild", ws.bootpack, "--kb", ws.kb, "--map", ws.map];
-  const rebuilds = await Promise.all(ids.map(() => ctx.run(rebuildArgs)));
-  const rebuiltOk = rebuilds.filter((r) => r.code === 0).length;
-  const afterRebuilds = await treeDigest(ws.dir, ctx.cal);
-  const again = await ctx.run(rebuildArgs);
-  const afterAgain = await treeDigest(ws.dir, ctx.cal);
-  const acceptanceArgs = ["acceptance", ws.bootpack, "--map", ws.map];
-  const acceptance = await ctx.run(acceptanceArgs);
-  criteria.push({
-    criterion: `${n} parallel rebuild processes`,
-    measured: `${rebuiltOk}/${n} exit 0`,
-    required: `${n}/${n} exit 0`,
-    pass: rebuiltOk === n,
-  });
-  const idempotent = again.code === 0 && treeDiff(afterRebuilds, afterAgain).length === 0;
-  criteria.push({
-    criterion: "BootPack after the parallel rebuilds equals a clean rebuild",
-    measured: idempotent
-      ? "identical"
-      : `differs (exit ${again.code}): ${treeDiff(afterRebuilds, afterAgain).join(", ")}`,
-    required: "identical",
-    pass: idempotent,
-  });
-  const upToDate = acceptance.code === 0 && /BootPack up to date/.test(acceptance.stdout) &&
-    new RegExp(`^entries=${kbBefore.ids.length + n}\\|`, "m").test(acceptance.stdout);
-  criteria.push({
-    criterion: "acceptance after the writers",
-    measured: `exit ${acceptance.code}: ${verdictLine(normalizeOutput(acceptance.stdout, ws.dir))}`,
-    required: `[PASS], ${kbBefore.ids.length + n} entries, BootPack up to date`,
-    pass: upToDate,
-  });
-  const rebuildLeft = treeDiff(before, afterAgain).filter((d) => !d.startsWith("~ "));
-  criteria.push({
-    criterion: "residual locks and temporary files after the rebuilds",
-    measured: rebuildLeft.length === 0 ? "0" : `${rebuildLeft.length}: ${rebuildLeft.join(", ")}`,
-    required: "0",
-    pass: rebuildLeft.length === 0,
-  });
-  return {
-    outcome: outcome("G1", criteria, 0),
-    evidence: {
-      gate: "G1",
-      writers: n,
-      files_before: before,
-      files_after: afterAgain,
-      ingest: ingests.map((r, i) => record(ingestArgs[i]!, r, ws)),
-      rebuild: rebuilds.map((r) => record(rebuildArgs, r, ws)),
-      clean_rebuild: record(rebuildArgs, again, ws),
-      acceptance: record(acceptanceArgs, acceptance, ws),
-    },
-  };
-}
-
-/** G2 budget: each operation once, in sequence, plus G0's runs, against `budgets_ms`. */
-export async function gateG2(ctx: Context): Promise<GateRun> {
-  const ws = await makeWorkspace(ctx.scratch, "g2", ctx.source);
-  const entry = `${ctx.scratch}/g2_entry.json`;
-  await Deno.writeTextFile(
-    entry,
-    JSON.stringify({ id: "CERTIFY-G2-BUDGET", title: "certify G2 probe", blocking: false }) + "\n",
-  );
-  const pack = `${ctx.scratch}/g2_pack`;
-  const steps: [string, string[]][] = [
-    ["acceptance", ["acceptance", ws.bootpack, "--map", ws.map]],
-    ["selftest", ["selftest", ws.bootpack, "--map", ws.map]],
-    ["ingest", ["ingest", "--kb", ws.kb, "--entry", entry]],
-    ["rebuild", ["rebuild", ws.bootpack, "--kb", ws.kb]],
-    ["proofpack_export", proofpackExportArgs(ws, pack)],
-    ["proofpack_verify", ["proofpack", "verify", pack]],
-  ];
-  const records: (ProcessRecord & { operation: string })[] = [];
-  const measurements: Measurement[] = [...ctx.measurements];
-  for (const [operation, args] of steps) {
-    const r = await ctx.run(args);
-    records.push({ operation, ...record(args, r, ws) });
-    if (r.code === 0) measurements.push({ operation, ms: r.ms });
-  }
-  const report = evaluateBudgets(measurements, ctx.cal.budgets_ms);
-  const criteria: GateCriterion[] = [{
-    criterion: "calibration (budgets/calibration.json schema)",
-    measured: `${Object.keys(flatten(ctx.cal)).length} keys, 0 null`,
-    required: "every key set: no null, missing, unknown or mistyped key (CALIBRATION_*)",
-    pass: true,
-  }];
-  for (const r of report.results) {
-    const failed = records.find((x) => x.operation === r.operation && x.code !== 0);
-    criteria.push({
-      criterion: `${r.operation}: slowest run`,
-      measured: r.maxMs === null
-        ? (failed
-          ? `not measured: exit ${failed.code}: ${lastLine(failed.stderr || failed.stdout)}`
-          : "not measured")
-        : `${r.maxMs.toFixed(1)} ms over ${r.samples} run${r.samples === 1 ? "" : "s"}`,
-      required: r.budgetMs === null ? `a budget (${r.status})` : `<= ${r.budgetMs} ms (${r.key})`,
-      pass: r.pass,
-    });
-  }
-  return {
-    outcome: outcome("G2", criteria, 0),
-    evidence: { gate: "G2", budgets: report.results, runs: records },
-  };
-}
-
-/** G3 chaos: the matrix of {@linkcode runChaosMatrix}, summarized per command. */
-export async function gateG3(ctx: Context): Promise<GateRun> {
-  const commands = chaosCommands(ctx.cal);
-  const result: ChaosMatrixResult = await runChaosMatrix(commands, {
-    calibration: ctx.cal,
-    scratch: ctx.scratch,
-    source: ctx.source,
-    extraArgs: ctx.extra,
-    run: (args, o) => confined(args, [ctx.scratch], { ...o, signal: ctx.signal }),
-    onCell: (cell, done, total) => {
-      const unjudged = cell.message.startsWith("not run:");
-      if ((!cell.judgement.pass && !unjudged) || done % 6 === 0 || done === total) {
-        ctx.progress(
-          `G3 Chaos: ${done}/${total} (${cell.command} ${cell.mode}: ${
-            cell.judgement.pass ? "fail-closed" : "FAIL: " + cell.judgement.reason
-          })`,
-        );
-      }
-    },
-  });
-  const criteria: GateCriterion[] = [];
-  for (const ref of result.references) {
-    criteria.push({
-      criterion: `${ref.command} without chaos (reference)`,
-      measured: `exit ${ref.code}${
-        ref.code === 0 ? "" : ": " + lastLine(ref.stderr || ref.stdout)
-      }`,
-      required: "exit 0",
-      pass: ref.code === 0,
-    });
-  }
-  for (const c of commands) {
-    const cells = result.cells.filter((x) => x.command === c.name);
-    const bad = cells.filter((x) => !x.judgement.pass);
-    criteria.push({
-      criterion: `${c.name}: fail-closed under every mode`,
-      measured: `${cells.length - bad.length}/${cells.length}` +
-        (bad.length ? `; ${bad.map((b) => `${b.mode}: ${b.judgement.reason}`).join("; ")}` : ""),
-      required:
-        `${cells.length}/${cells.length} (block and files unchanged; LATENCY: the right answer)`,
-      pass: bad.length === 0 && cells.length > 0,
-    });
-  }
-  const reported = result.cells.filter((c) => c.judgement.attempts !== null);
-  const maxAttempts = Math.max(0, ...reported.map((c) => c.judgement.attempts!));
-  criteria.push({
-    criterion: "retries bounded",
-    measured: `at most ${maxAttempts} attempts reported (${reported.length} cells report a count)`,
-    required: `<= ${ctx.cal.retry_count + 1} (1 + retry_count); CORRUPT never retried`,
-    pass: maxAttempts <= ctx.cal.retry_count + 1 && reported.length > 0,
-  });
-  const writerCells = result.cells.filter((c) =>
-    commands.find((x) => x.name === c.command)?.writes
-  );
-  const partial = writerCells.filter((c) => c.judgement.fileChanges.length > 0);
-  criteria.push({
-    criterion: "no partial write (writers under chaos)",
-    measured: `${
-      writerCells.length - partial.length
-    }/${writerCells.length} cells left the old files or the right new ones`,
-    required: `${writerCells.length}/${writerCells.length}`,
-    pass: partial.length === 0 && writerCells.length > 0,
-  });
-  return {
-    outcome: outcome("G3", criteria, 0),
-    evidence: {
-      gate: "G3",
-      retry_count: ctx.cal.retry_count,
-      io_timeout_ms: ctx.cal.io_timeout_ms,
-      references: result.references,
-      cells: result.cells.map((c) => ({ ...c, ms: round(c.ms) })),
-    },
-  };
-}
-
-/** G4 stress: `STRESS_N` iterations of acceptance and selftest, judged by {@linkcode runStress}. */
-export async function gateG4(
-  ctx: Context,
-  parallelism: number,
-): Promise<GateRun & { stress: StressResult }> {
-  const ws = await makeWorkspace(ctx.scratch, "g4", ctx.source);
-  const total = ctx.cal.STRESS_N;
-  const every = Math.max(1, Math.round(total / 10));
-  const stress = await runStress(
-    [
-      { name: "acceptance", args: ["acceptance", ws.bootpack, "--map", ws.map, ...ctx.extra] },
-      { name: "selftest", args: ["selftest", ws.bootpack, "--map", ws.map, ...ctx.extra] },
-    ],
-    {
-      calibration: ctx.cal,
-      parallelism,
-      run: (args) => confined(args, [ctx.scratch], { signal: ctx.signal }),
-      onProgress: ({ done }) => {
-        if (done % every === 0 || done === total) ctx.progress(`G4 Stress: ${done}/${total}`);
-      },
-    },
-  );
-  const criteria: GateCriterion[] = stress.criteria.map((c) => ({
-    criterion: c.name,
-    measured: c.measured,
-    required: c.required,
-    pass: c.pass,
-  }));
-  for (const s of stress.steps) {
-    criteria.push({
-      criterion: `${s.name}: mean ± sd (p50, p95)`,
-      measured: `${s.stats.mean.toFixed(1)} ± ${s.stats.sd.toFixed(1)} ms (p50 ${
-        s.stats.p50.toFixed(1)
-      }, p95 ${s.stats.p95.toFixed(1)})`,
-      required: `inside mean ± ${ctx.cal.variance_envelope.max_cv}·mean; p95 <= ${
-        s.envelope.p95Limit.toFixed(1)
-      } ms`,
-      pass: s.envelope.pass,
-    });
-  }
-  return {
-    stress,
-    outcome: outcome("G4", criteria, 0),
-    evidence: {
-      gate: "G4",
-      n: stress.n,
-      parallelism,
-      hard_pass_rate: stress.hardPassRate,
-      soft_pass_rate: stress.softPassRate,
-      hard_failures: stress.hardFailures,
-      steps: stress.steps.map((s) => ({
-        name: s.name,
-        budget_ms: s.budgetMs,
-        stats: s.stats,
-        cv: s.envelope.cv,
-        p95_over_p50: s.envelope.p95OverP50,
-        envelope: s.envelope,
-        reference: { code: s.reference.code, stdout: normalizeOutput(s.reference.stdout, ws.dir) },
-        ms: s.values.map(round),
-      })),
-    },
-  };
-}
-
-/** G5 proofpack: export, verify, and verify three tampered copies (modified, missing, extra file). */
-export async function gateG5(ctx: Context): Promise<GateRun> {
-  const ws = await makeWorkspace(ctx.scratch, "g5", ctx.source);
-  const pack = `${ctx.scratch}/g5_pack`;
-  const records: ProcessRecord[] = [];
-  const criteria: GateCriterion[] = [];
-  const exportArgs = proofpackExportArgs(ws, pack);
-  const exported = await ctx.run(exportArgs);
-  records.push(record(exportArgs, exported, ws));
-  const digest = exported.stdout.match(/\b[0-9A-Fa-f]{64}\b/)?.[0] ?? null;
-  criteria.push({
-    criterion: "export",
-    measured: `exit ${exported.code}${
-      digest ? `, root digest ${digest.toUpperCase()}` : ", no root digest printed"
-    }`,
-    required: "exit 0 and a root digest",
-    pass: exported.code === 0 && digest !== null,
-  });
-  const verify = async (dir: string): Promise<CliProcessResult> => {
-    const args = ["proofpack", "verify", dir];
-    const r = await ctx.run(args);
-    records.push(record(args, r, ws));
-    return r;
-  };
-  const clean = await verify(pack);
-  criteria.push({
-    criterion: "verify the exported pack",
-    measured: `exit ${clean.code}: ${lastLine(clean.stdout || clean.stderr)}`,
-    required: "exit 0",
-    pass: clean.code === 0,
-  });
-  if (exported.code === 0) {
-    const files = Object.keys(await treeDigest(pack, ctx.cal));
-    const target = files.find((f) => f.startsWith("evidence/")) ??
-      files.find((f) => f !== "MANIFEST.json");
-    const tampers: [string, (dir: string) => Promise<string>][] = [
-      ["a modified file", async (dir) => {
-        const bytes = await readFileBytes(`${dir}/${target}`, { calibration: ctx.cal });
-        const copy = bytes.slice();
-        const i = Math.floor(copy.length / 2);
-        copy[i] = copy[i] === 0x41 ? 0x42 : 0x41;
-        await Deno.writeFile(`${dir}/${target}`, copy);
-        return target!;
-      }],
-      ["a missing file", async (dir) => {
-        await Deno.remove(`${dir}/${target}`);
-        return target!;
-      }],
-      ["an extra file", async (dir) => {
-        await Deno.writeTextFile(`${dir}/evidence/extra.txt`, "not in the manifest\n");
-        return "evidence/extra.txt";
-      }],
-    ];
-    for (const [i, [what, tamper]] of tampers.entries()) {
-      const dir = `${ctx.scratch}/g5_tampered_${i}`;
-      await copyTree(pack, dir, ctx.cal);
-      const path = target === undefined ? "(nothing to tamper with)" : await tamper(dir);
-      const r = await verify(dir);
-      const named = (r.stdout + r.stderr).includes(path);
-      criteria.push({
-        criterion: `verify a copy with ${what} (${path})`,
-        measured: `exit ${r.code}${named ? ", names the file" : ", does not name the file"}`,
-        required: "exit 1, naming the file",
-        pass: r.code === 1 && named,
-      });
-    }
-  }
-  return { outcome: outcome("G5", criteria, 0), evidence: { gate: "G5", runs: records } };
-}
-
 // ---------------------------------------------------------------------------------------------
 // Helpers
 
-function parseKbBytes(bytes: Uint8Array): { ok: boolean; ids: string[]; why: string } {
-  const text = decodeUtf8(bytes);
-  if (text === null) return { ok: false, ids: [], why: "not valid UTF-8" };
-  const parsed = parseKb(text);
-  if (!parsed.ok) return { ok: false, ids: [], why: parsed.diagnostic.message };
-  return { ok: true, ids: parsed.kb.entries.map((e) => String(e["id"])), why: "" };
+/**
+ * The calibration checked against its schema, as a criterion: a null value is `CALIBRATION_NULL`
+ * naming the key, and fails.
+ */
+export function calibrationCriterion(
+  ctx: Pick<Context, "cal" | "calibrationSource">,
+): GateCriterion {
+  let measured: string;
+  let pass = false;
+  try {
+    validateCalibration(ctx.cal, ctx.calibrationSource);
+    measured = `${Object.keys(flatten(ctx.cal)).length} keys, every one set`;
+    pass = true;
+  } catch (error) {
+    if (!(error instanceof CalibrationError)) throw error;
+    measured = `${codeOf(error, "CALIBRATION_INVALID")}: ${messageOf(error)}`;
+  }
+  return {
+    criterion: `calibration (${ctx.calibrationSource})`,
+    measured,
+    required: "every key set: no null, missing, unknown or mistyped key (CALIBRATION_*)",
+    pass,
+  };
 }
 
 /** Flattens nested calibration keys to dotted keys. */
@@ -586,16 +190,6 @@ export function flatten(value: object, prefix = ""): Record<string, number> {
   return out;
 }
 
-function verdictLine(stdout: string): string {
-  return stdout.split("\n").find((l) => /^\[(PASS|GATE-BLOCK)\]/.test(l)) ?? lastLine(stdout);
-}
-
-/** The last non-blank line of a text. */
-export function lastLine(text: string): string {
-  const lines = text.split("\n").map((l) => l.trim()).filter((l) => l !== "");
-  return lines.at(-1) ?? "";
-}
-
-function round(ms: number): number {
+export function round(ms: number): number {
   return Math.round(ms * 10) / 10;
 }

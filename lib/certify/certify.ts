@@ -10,7 +10,7 @@
  */
 
 import { decodeBootPack, parseBootPack } from "../bootpack/parse.ts";
-import type { Calibration } from "../core/calibration.ts";
+import { type Calibration, validateCalibration } from "../core/calibration.ts";
 import { cliInvocation } from "./cli_process.ts";
 import {
   type CertificationReport,
@@ -27,29 +27,23 @@ import { type PathMapping, resolvePointerPath } from "../bootpack/pointer_path.t
 import { sha256Hex } from "../core/sha256.ts";
 import type { StressResult } from "./stress.ts";
 import { renderStressChart } from "./svg_chart.ts";
-import { makeWorkspace, type ScratchSource } from "./scratch_workspace.ts";
-import {
-  confined,
-  type Context,
-  flatten,
-  gateG0,
-  gateG1,
-  gateG2,
-  gateG3,
-  gateG4,
-  gateG5,
-  type GateRun,
-  GATES,
-  lastLine,
-  outcome,
-} from "./_gates.ts";
+import { makeWorkspace, type ScratchSource, type Workspace } from "./scratch_workspace.ts";
+import { confined, type Context, flatten, type GateRun, GATES, outcome } from "./_gates.ts";
+import { gateG0 } from "./gate_g0.ts";
+import { gateG1 } from "./gate_g1.ts";
+import { gateG2 } from "./gate_g2.ts";
+import { gateG3 } from "./gate_g3.ts";
+import { gateG4 } from "./gate_g4.ts";
+import { gateG5 } from "./gate_g5.ts";
 import { messageOf } from "../core/error.ts";
+import { basename, dirname, resolve } from "../core/path.ts";
+import { lastLine } from "./_output_lines.ts";
 
 /** Options of {@linkcode certify}. */
 export interface CertifyOptions {
   /** The report's folder; it must not exist, or be an empty folder. */
   readonly out: string;
-  /** Thresholds (already validated). */
+  /** Thresholds; checked again first (a null is `CALIBRATION_NULL`, nothing runs). */
   readonly calibration: Calibration;
   /** The calibration file the user gave, passed on to every command; default: built in. */
   readonly calibrationFile?: string | undefined;
@@ -112,6 +106,8 @@ const CALIBRATION_COPY = "evidence/calibration.json";
  * @returns The verdict, the report and the report's proofpack digest.
  * @throws {CertifyError} When the BootPack or its KB cannot be read, `out` is not free, or the
  * run was interrupted through `options.signal` (then nothing is written).
+ * @throws {CalibrationError} When `options.calibration` has a null, missing, unknown or mistyped
+ * key (`CALIBRATION_NULL` … naming the key); nothing is run or written.
  * @example
  * ```ts ignore
  * import { certify } from "./certify.ts";
@@ -126,16 +122,15 @@ const CALIBRATION_COPY = "evidence/calibration.json";
 export async function certify(bootpack: string, options: CertifyOptions): Promise<CertifyResult> {
   const started = performance.now();
   const date = new Date().toISOString().replace(/\.\d+Z$/, "Z");
-  const cal = options.calibration;
-  const progress = options.onProgress ?? (() => {});
+  // 1. Preconditions: the calibration, a free report folder, the inputs read and hashed.
+  const calibrationSource = options.calibrationFile ?? "budgets/calibration.json (built in)";
+  const cal = validateCalibration(options.calibration, calibrationSource);
   await checkOutFree(options.out);
   const subject = await locateSubject(bootpack, options);
-  const inputsBefore = [
+  const inputsBefore = await hashInputs([
     { role: "BootPack", path: bootpack, bytes: subject.source.bootpackBytes },
     { role: "KB", path: subject.kbPath, bytes: subject.source.kbBytes },
-  ];
-  const hashesBefore = await Promise.all(inputsBefore.map((i) => sha256Hex(i.bytes)));
-
+  ]);
   const scratch = await Deno.makeTempDir({ prefix: "bootpack_certify_" });
   const staging = `${options.out.replace(/[\\/]+$/, "")}.partial-${crypto.randomUUID()}`;
   try {
@@ -143,212 +138,242 @@ export async function certify(bootpack: string, options: CertifyOptions): Promis
     const input = await makeWorkspace(scratch, "input", subject.source);
     const extra = options.calibrationFile === undefined
       ? []
-      : ["--calibration", absolute(options.calibrationFile)];
+      : ["--calibration", resolve(options.calibrationFile)];
     const ctx: Context = {
       cal,
+      calibrationSource,
       scratch,
       source: subject.source,
       extra,
-      progress,
+      progress: options.onProgress ?? (() => {}),
       measurements: [],
       run: (args, o) => confined([...args, ...extra], [scratch], { ...o, signal: options.signal }),
       signal: options.signal,
     };
-
-    const runs: GateRun[] = [];
-    const gate = async (id: GateId, fn: () => Promise<GateRun>): Promise<void> => {
-      if (options.signal?.aborted) throw new CertifyError("Cannot certify: interrupted");
-      progress(`${id} ${GATES[id].name}: running`);
-      const t = performance.now();
-      let result: GateRun;
-      try {
-        const r = await fn();
-        result = { ...r, outcome: { ...r.outcome, ms: performance.now() - t } };
-      } catch (error) {
-        const why = messageOf(error);
-        result = {
-          outcome: outcome(id, [{
-            criterion: "gate ran",
-            measured: why,
-            required: "no error",
-            pass: false,
-          }], performance.now() - t),
-          evidence: { error: why },
-        };
-      }
-      runs.push(result);
-      progress(
-        `${id} ${GATES[id].name}: ${result.outcome.pass ? "PASS" : "FAIL"} (${
-          (result.outcome.ms / 1000).toFixed(1)
-        } s)`,
-      );
-    };
-
-    await gate("G0", () => gateG0(ctx));
-    const preflightOk = runs[0]?.outcome.pass === true;
-    let stress: StressResult | null = null;
-    for (const id of ["G1", "G2", "G3", "G4", "G5"] as const) {
-      if (!preflightOk) {
-        runs.push({
-          outcome: outcome(id, [{
-            criterion: "gate ran",
-            measured: "not run: G0 preflight failed",
-            required: "G0 PASS",
-            pass: false,
-          }], 0),
-          evidence: { notRun: "G0 preflight failed" },
-        });
-        continue;
-      }
-      await gate(id, async () => {
-        switch (id) {
-          case "G1":
-            return await gateG1(ctx);
-          case "G2":
-            return await gateG2(ctx);
-          case "G3":
-            return await gateG3(ctx);
-          case "G4": {
-            const r = await gateG4(ctx, options.stressParallelism ?? 2);
-            stress = r.stress;
-            return r;
-          }
-          case "G5":
-            return await gateG5(ctx);
-        }
-      });
-    }
-
-    if (options.signal?.aborted) throw new CertifyError("Cannot certify: interrupted");
-    // Evidence, calibration, chart.
-    const registry: RegistryEntry[] = [];
-    const put = async (rel: string, bytes: Uint8Array, role: string): Promise<void> => {
-      await Deno.writeFile(`${staging}/${rel}`, bytes, { createNew: true });
-      registry.push({ path: rel, sha256: await sha256Hex(bytes), bytes: bytes.length, role });
-    };
-    const enc = new TextEncoder();
-    await put(
-      CALIBRATION_COPY,
-      enc.encode(JSON.stringify(cal, null, 2) + "\n"),
-      "calibration used",
-    );
-    for (const r of runs) {
-      await put(
-        r.outcome.evidence,
-        enc.encode(JSON.stringify(r.evidence, null, 2) + "\n"),
-        `evidence ${r.outcome.id}`,
-      );
-    }
-    let chart: string | null = null;
-    const s = stress as StressResult | null;
-    if (s && s.steps.length > 0) {
-      const svg = renderStressChart(
-        s.steps.map((st) => ({
-          name: st.name,
-          values: st.values,
-          stats: st.stats,
-          envelope: st.envelope,
-          budgetMs: st.budgetMs,
-        })),
-        { title: `G4 stress: ${s.n} runs per command against the variance envelope` },
-      );
-      await put(CHART, enc.encode(svg), "G4 chart");
-      chart = CHART;
-    }
-
-    // Inputs after.
-    const inputs: InputRecord[] = [];
-    for (const [i, input] of inputsBefore.entries()) {
-      let after: string | null = null;
-      try {
-        after = await sha256Hex(await readFileBytes(input.path, { calibration: cal }));
-      } catch {
-        after = null;
-      }
-      inputs.push({
-        role: input.role,
-        path: input.path,
-        bytes: input.bytes.length,
-        sha256Before: hashesBefore[i]!,
-        sha256After: after,
-      });
-      registry.push({
-        path: input.path,
-        sha256: hashesBefore[i]!,
-        bytes: input.bytes.length,
-        role: `input ${input.role}`,
-      });
-    }
-
+    // 2. The gates.
+    const { runs, stress } = await runGates(ctx, options);
+    checkInterrupted(options);
+    // 3. Evidence, calibration, chart; the inputs hashed again.
+    const registry = await writeArtifacts(staging, cal, runs, stress);
+    const inputs = await inputsAfter(inputsBefore, cal);
+    registry.push(...inputs.map((i) => ({
+      path: i.path,
+      sha256: i.sha256Before,
+      bytes: i.bytes,
+      role: `input ${i.role}`,
+    })));
+    // 4. The report.
     const report: CertificationReport = {
       identification: identify(options, date),
       inputs,
       calibration: flatten(cal),
       gates: runs.map((r) => r.outcome),
       registry: [...registry].sort((a, b) => order(a) - order(b) || cmp(a.path, b.path)),
-      chart,
+      chart: registry.some((r) => r.path === CHART) ? CHART : null,
       totalMs: performance.now() - started,
     };
     await Deno.writeTextFile(`${staging}/certification.json`, renderCertificationJson(report));
     await Deno.writeTextFile(`${staging}/CERTIFICATION.md`, renderCertificationMarkdown(report));
-
-    // The report's own proofpack.
-    progress("report: exporting the proofpack");
-    const problems: string[] = [];
-    const files = [
-      "CERTIFICATION.md",
-      "certification.json",
-      ...registry.filter((r) => !r.role.startsWith("input")).map((r) => r.path),
-    ];
-    const exported = await confined(
-      [
-        "proofpack",
-        "export",
-        "--out",
-        "proofpack",
-        "--bootpack",
-        input.bootpack,
-        "--kb",
-        input.kb,
-        ...files,
-        ...(options.signKey === undefined ? [] : ["--sign", options.signKey]),
-        ...extra,
-      ],
-      [staging],
-      { cwd: staging },
-    );
-    const rootDigest = exported.stdout.match(/\b[0-9A-Fa-f]{64}\b/)?.[0]?.toUpperCase() ?? null;
-    let packVerified = false;
-    if (exported.code !== 0) {
-      problems.push(`proofpack export exited ${exported.code}: ${lastLine(exported.stderr)}`);
-    } else {
-      const verified = await confined(["proofpack", "verify", "proofpack", ...extra], [staging], {
-        cwd: staging,
-      });
-      packVerified = verified.code === 0;
-      if (!packVerified) {
-        problems.push(
-          `proofpack verify exited ${verified.code}: ${
-            lastLine(verified.stderr || verified.stdout)
-          }`,
-        );
-      }
-    }
-    if (options.signal?.aborted) throw new CertifyError("Cannot certify: interrupted");
+    // 5. The report's own proofpack, then publication.
+    ctx.progress("report: exporting the proofpack");
+    const pack = await exportReportPack(staging, input, registry, extra, options.signKey);
+    checkInterrupted(options);
     await publish(staging, options.out);
     const verdict = certificationVerdict(report);
-    return {
-      pass: verdict.pass && packVerified,
-      out: options.out,
-      report,
-      rootDigest,
-      packVerified,
-      problems,
-    };
+    return { pass: verdict.pass && pack.packVerified, out: options.out, report, ...pack };
   } finally {
     await Deno.remove(scratch, { recursive: true }).catch(() => {});
     await Deno.remove(staging, { recursive: true }).catch(() => {});
   }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Steps
+
+function checkInterrupted(options: CertifyOptions): void {
+  if (options.signal?.aborted) throw new CertifyError("Cannot certify: interrupted");
+}
+
+/** Runs G0, then G1–G5 when G0 passed (else they are reported as not run). */
+async function runGates(
+  ctx: Context,
+  options: CertifyOptions,
+): Promise<{ runs: GateRun[]; stress: StressResult | null }> {
+  const runs: GateRun[] = [];
+  let stress: StressResult | null = null;
+  const gates: Record<GateId, () => Promise<GateRun>> = {
+    G0: () => gateG0(ctx),
+    G1: () => gateG1(ctx),
+    G2: () => gateG2(ctx),
+    G3: () => gateG3(ctx),
+    G4: async () => {
+      const r = await gateG4(ctx, options.stressParallelism ?? 2);
+      stress = r.stress;
+      return r;
+    },
+    G5: () => gateG5(ctx),
+  };
+  for (const id of ["G0", "G1", "G2", "G3", "G4", "G5"] as const) {
+    if (id !== "G0" && runs[0]?.outcome.pass !== true) {
+      runs.push(failedGate(id, "not run: G0 preflight failed", "G0 PASS", 0));
+      continue;
+    }
+    checkInterrupted(options);
+    ctx.progress(`${id} ${GATES[id].name}: running`);
+    const result = await timedGate(id, gates[id]);
+    runs.push(result);
+    ctx.progress(
+      `${id} ${GATES[id].name}: ${result.outcome.pass ? "PASS" : "FAIL"} (${
+        (result.outcome.ms / 1000).toFixed(1)
+      } s)`,
+    );
+  }
+  return { runs, stress };
+}
+
+/** A gate's run timed; an error it throws is its failure, with the message as the evidence. */
+async function timedGate(id: GateId, fn: () => Promise<GateRun>): Promise<GateRun> {
+  const t = performance.now();
+  try {
+    const r = await fn();
+    return { ...r, outcome: { ...r.outcome, ms: performance.now() - t } };
+  } catch (error) {
+    return failedGate(id, messageOf(error), "no error", performance.now() - t);
+  }
+}
+
+function failedGate(id: GateId, measured: string, required: string, ms: number): GateRun {
+  return {
+    outcome: outcome(id, [{ criterion: "gate ran", measured, required, pass: false }], ms),
+    evidence: required === "no error" ? { error: measured } : { notRun: "G0 preflight failed" },
+  };
+}
+
+/** Writes the calibration used, each gate's evidence and the G4 chart into the staging folder. */
+async function writeArtifacts(
+  staging: string,
+  cal: Calibration,
+  runs: readonly GateRun[],
+  stress: StressResult | null,
+): Promise<RegistryEntry[]> {
+  const registry: RegistryEntry[] = [];
+  const enc = new TextEncoder();
+  const put = async (rel: string, bytes: Uint8Array, role: string): Promise<void> => {
+    await Deno.writeFile(`${staging}/${rel}`, bytes, { createNew: true });
+    registry.push({ path: rel, sha256: await sha256Hex(bytes), bytes: bytes.length, role });
+  };
+  await put(CALIBRATION_COPY, enc.encode(JSON.stringify(cal, null, 2) + "\n"), "calibration used");
+  for (const r of runs) {
+    const json = JSON.stringify(r.evidence, null, 2) + "\n";
+    await put(r.outcome.evidence, enc.encode(json), `evidence ${r.outcome.id}`);
+  }
+  if (stress !== null && stress.steps.length > 0) {
+    await put(CHART, enc.encode(stressChart(stress)), "G4 chart");
+  }
+  return registry;
+}
+
+/**
+ * The G4 chart: per command, the raw timings against the envelope widened by the floor's spread
+ * (judged), then each run over its floor (shown).
+ */
+function stressChart(s: StressResult): string {
+  return renderStressChart(
+    s.steps.flatMap((st) => [
+      {
+        name: `${st.name} (raw, envelope widened by the floor's spread)`,
+        values: st.values,
+        stats: st.stats,
+        envelope: st.envelope,
+        budgetMs: st.budgetMs,
+      },
+      {
+        name: `${st.name} (each run over its floor)`,
+        unit: "x floor",
+        values: st.normalized,
+        stats: st.normalizedStats,
+        envelope: null,
+        budgetMs: null,
+      },
+    ]),
+    {
+      title:
+        `G4 stress: ${s.n} runs per command, raw against the host-relative envelope, and over the floor`,
+    },
+  );
+}
+
+interface InputBefore {
+  readonly role: string;
+  readonly path: string;
+  readonly bytes: Uint8Array;
+  readonly sha256: string;
+}
+
+async function hashInputs(
+  inputs: readonly Omit<InputBefore, "sha256">[],
+): Promise<InputBefore[]> {
+  return await Promise.all(inputs.map(async (i) => ({ ...i, sha256: await sha256Hex(i.bytes) })));
+}
+
+/** The inputs read and hashed again: unchanged when the digests agree. */
+async function inputsAfter(
+  before: readonly InputBefore[],
+  cal: Calibration,
+): Promise<InputRecord[]> {
+  const out: InputRecord[] = [];
+  for (const input of before) {
+    let after: string | null = null;
+    try {
+      after = await sha256Hex(await readFileBytes(input.path, { calibration: cal }));
+    } catch {
+      after = null;
+    }
+    out.push({
+      role: input.role,
+      path: input.path,
+      bytes: input.bytes.length,
+      sha256Before: input.sha256,
+      sha256After: after,
+    });
+  }
+  return out;
+}
+
+/** Exports the staged report as the proofpack `proofpack/` beside it, and verifies that pack. */
+async function exportReportPack(
+  staging: string,
+  input: Workspace,
+  registry: readonly RegistryEntry[],
+  extra: readonly string[],
+  signKey: string | undefined,
+): Promise<{ rootDigest: string | null; packVerified: boolean; problems: string[] }> {
+  const problems: string[] = [];
+  const files = [
+    "CERTIFICATION.md",
+    "certification.json",
+    ...registry.filter((r) => !r.role.startsWith("input")).map((r) => r.path),
+  ];
+  const exported = await confined(
+    ["proofpack", "export", "--out", "proofpack", "--bootpack", input.bootpack, "--kb", input.kb]
+      .concat(files, signKey === undefined ? [] : ["--sign", signKey], extra),
+    [staging],
+    { cwd: staging },
+  );
+  const rootDigest = exported.stdout.match(/\b[0-9A-Fa-f]{64}\b/)?.[0]?.toUpperCase() ?? null;
+  if (exported.code !== 0) {
+    problems.push(`proofpack export exited ${exported.code}: ${lastLine(exported.stderr)}`);
+    return { rootDigest, packVerified: false, problems };
+  }
+  const verified = await confined(["proofpack", "verify", "proofpack", ...extra], [staging], {
+    cwd: staging,
+  });
+  if (verified.code !== 0) {
+    problems.push(
+      `proofpack verify exited ${verified.code}: ${lastLine(verified.stderr || verified.stdout)}`,
+    );
+  }
+  return { rootDigest, packVerified: verified.code === 0, problems };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -469,17 +494,4 @@ function order(r: RegistryEntry): number {
 
 function cmp(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
-}
-
-function absolute(path: string): string {
-  return path.startsWith("/") || /^[A-Za-z]:[\\/]/.test(path) ? path : `${Deno.cwd()}/${path}`;
-}
-
-function dirname(path: string): string {
-  const i = path.lastIndexOf("/");
-  return i === -1 ? "." : i === 0 ? "/" : path.slice(0, i);
-}
-
-function basename(path: string): string {
-  return path.slice(Math.max(path.lastIndexOf("/"), path.lastIndexOf("\\")) + 1);
 }

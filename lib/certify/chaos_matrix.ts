@@ -28,6 +28,8 @@ import {
   type Workspace,
 } from "./scratch_workspace.ts";
 import { messageOf } from "../core/error.ts";
+import { mapPool } from "../core/pool.ts";
+import { lastLine } from "./_output_lines.ts";
 
 /** A command of the matrix. */
 export interface ChaosCommand {
@@ -131,21 +133,8 @@ export function judgeChaosCell(
   const counts = [...text.matchAll(/\((\d+) attempts?\)/g)].map((m) => Number(m[1]));
   const attempts = counts.length > 0 ? Math.max(...counts) : null;
   const unchanged = treeDiff(obs.before, obs.after);
-  const asReference = treeDiff(ref.after, obs.after);
   const crashed = /\bUncaught\b|^\s+at .+:\d+:\d+\)?$/m.test(text);
-  const blockLine = command.blockOn === "gate"
-    ? /^\[GATE-BLOCK\] [A-Z0-9_]+: /m.test(obs.stdout)
-    : command.blockOn === "fail"
-    ? /^\[FAIL\] /m.test(obs.stdout)
-    : obs.stderr.trim() !== "";
-
-  let outcome: ChaosJudgement["outcome"];
-  if (obs.timedOut) outcome = "HUNG";
-  else if (obs.code === 1 && blockLine) outcome = "BLOCK";
-  else if (obs.code === 0) outcome = "PASS";
-  else if (obs.code === 2) outcome = "USAGE";
-  else outcome = "OTHER";
-
+  const outcome = outcomeOf(command, obs);
   const fail = (reason: string, fileChanges: readonly string[] = []): ChaosJudgement => ({
     outcome,
     pass: false,
@@ -177,30 +166,55 @@ export function judgeChaosCell(
         attempts,
         fileChanges: [],
       };
-    case "PASS": {
+    case "PASS":
       if (mode !== "LATENCY") return fail(`exit 0 under ${mode}: the fault was not injected`);
-      if (ref.code !== 0) return fail(`the run without chaos exited ${ref.code}`);
-      if (obs.stdout !== ref.stdout) {
-        return fail("exit 0 but output differs from the run without chaos");
-      }
-      const expected = command.writes ? asReference : unchanged;
-      if (expected.length > 0) {
-        return fail(
-          command.writes
-            ? "exit 0 but files differ from the run without chaos"
-            : "exit 0 but a read-only command changed files",
-          expected,
-        );
-      }
-      return {
-        outcome,
-        pass: true,
-        reason: "the right answer: output and files identical to the run without chaos",
-        attempts,
-        fileChanges: [],
-      };
-    }
+      return judgeRightAnswer(command, obs, ref, attempts, fail);
   }
+}
+
+function outcomeOf(command: ChaosCommand, obs: ChaosObservation): ChaosJudgement["outcome"] {
+  const blockLine = command.blockOn === "gate"
+    ? /^\[GATE-BLOCK\] [A-Z0-9_]+: /m.test(obs.stdout)
+    : command.blockOn === "fail"
+    ? /^\[FAIL\] /m.test(obs.stdout)
+    : obs.stderr.trim() !== "";
+  if (obs.timedOut) return "HUNG";
+  if (obs.code === 1 && blockLine) return "BLOCK";
+  if (obs.code === 0) return "PASS";
+  if (obs.code === 2) return "USAGE";
+  return "OTHER";
+}
+
+/** An exit 0 under LATENCY passes only with the output and files of the run without chaos. */
+function judgeRightAnswer(
+  command: ChaosCommand,
+  obs: ChaosObservation,
+  ref: ChaosReference,
+  attempts: number | null,
+  fail: (reason: string, fileChanges?: readonly string[]) => ChaosJudgement,
+): ChaosJudgement {
+  if (ref.code !== 0) return fail(`the run without chaos exited ${ref.code}`);
+  if (obs.stdout !== ref.stdout) {
+    return fail("exit 0 but output differs from the run without chaos");
+  }
+  const expected = command.writes
+    ? treeDiff(ref.after, obs.after)
+    : treeDiff(obs.before, obs.after);
+  if (expected.length > 0) {
+    return fail(
+      command.writes
+        ? "exit 0 but files differ from the run without chaos"
+        : "exit 0 but a read-only command changed files",
+      expected,
+    );
+  }
+  return {
+    outcome: "PASS",
+    pass: true,
+    reason: "the right answer: output and files identical to the run without chaos",
+    attempts,
+    fileChanges: [],
+  };
 }
 
 /** One cell's record. */
@@ -361,130 +375,36 @@ export async function runChaosMatrix(
   commands: readonly ChaosCommand[],
   options: RunChaosMatrixOptions,
 ): Promise<ChaosMatrixResult> {
-  const cal = options.calibration;
   const modes = options.modes ?? CHAOS_MODES;
-  const extra = options.extraArgs ?? [];
-  const run: ProcessRunner = options.run ??
-    ((args, o) =>
-      runCliProcess(args, o?.timeoutMs === undefined ? {} : { timeoutMs: o.timeoutMs }));
-  const budgets = cal.budgets_ms as unknown as Readonly<Record<string, number>>;
-  const deadline = (c: ChaosCommand): number => {
-    let backoff = 0;
-    for (let i = 0; i < cal.retry_count; i++) backoff += cal.retry_backoff_ms * 2 ** i;
-    const reads = 2 * (cal.retry_count + 1) * (cal.io_timeout_ms + cal.chaos_latency_ms);
-    return reads + 2 * backoff + (budgets[c.budget] ?? 0) + 10_000;
+  const m: Matrix = {
+    cal: options.calibration,
+    extra: options.extraArgs ?? [],
+    run: options.run ??
+      ((args, o) =>
+        runCliProcess(args, o?.timeoutMs === undefined ? {} : { timeoutMs: o.timeoutMs })),
+    options,
+    serial: 0,
   };
-  let serial = 0;
-  const workspace = async (c: ChaosCommand, label: string): Promise<Workspace> => {
-    const ws = await makeWorkspace(
-      options.scratch,
-      `g3_${String(serial++).padStart(3, "0")}_${c.name.replace(/\W+/g, "_")}_${label}`,
-      options.source,
-    );
-    await c.prepare?.(ws, run);
-    return ws;
-  };
-
+  // 1. One reference run per command, without chaos, in sequence.
   const references = new Map<string, ChaosReference>();
   const referenceRecords: ChaosReferenceRecord[] = [];
   for (const c of commands) {
-    let record: ChaosReferenceRecord;
-    try {
-      const ws = await workspace(c, "reference");
-      const before = await treeDigest(ws.dir, cal);
-      const r = await run([...c.args(ws), ...extra], { timeoutMs: deadline(c) });
-      const after = await treeDigest(ws.dir, cal);
-      const stdout = normalizeOutput(r.stdout, ws.dir);
-      references.set(c.name, { code: r.code, stdout, before, after });
-      record = {
-        command: c.name,
-        code: r.code,
-        ms: r.ms,
-        stdout,
-        stderr: normalizeOutput(r.stderr, ws.dir),
-      };
-    } catch (error) {
-      record = {
-        command: c.name,
-        code: -1,
-        ms: 0,
-        stdout: "",
-        stderr: messageOf(error),
-      };
-    }
+    const { record, reference } = await runReference(m, c);
     referenceRecords.push(record);
+    if (reference !== null) references.set(c.name, reference);
   }
-
+  // 2. Every cell, TIMEOUT cells first (they mostly wait), side by side with the others.
   const jobs = commands.flatMap((c) => modes.map((mode) => ({ c, mode })));
   jobs.sort((a, b) => Number(b.mode === "TIMEOUT") - Number(a.mode === "TIMEOUT"));
-  const cells = new Map<string, ChaosCell>();
-  let done = 0;
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    for (let i = next++; i < jobs.length; i = next++) {
-      const { c, mode } = jobs[i]!;
-      const cell = await runCell(c, mode);
-      cells.set(`${c.name}/${mode}`, cell);
-      done++;
-      options.onCell?.(cell, done, jobs.length);
-    }
-  };
-  const runCell = async (c: ChaosCommand, mode: ChaosMode): Promise<ChaosCell> => {
-    const ref = references.get(c.name);
-    if (!ref || ref.code !== 0) {
-      return {
-        command: c.name,
-        mode,
-        code: -1,
-        ms: 0,
-        message: "not run: the run without chaos did not pass",
-        judgement: {
-          outcome: "OTHER",
-          pass: false,
-          reason: "the run without chaos did not pass: nothing to judge against",
-          attempts: null,
-          fileChanges: [],
-        },
-      };
-    }
-    try {
-      const ws = await workspace(c, mode);
-      const before = await treeDigest(ws.dir, cal);
-      const r = await run([...c.args(ws), "--chaos", mode, ...extra], { timeoutMs: deadline(c) });
-      const after = await treeDigest(ws.dir, cal);
-      const obs: ChaosObservation = {
-        code: r.code,
-        stdout: normalizeOutput(r.stdout, ws.dir),
-        stderr: normalizeOutput(r.stderr, ws.dir),
-        timedOut: r.timedOut,
-        before,
-        after,
-      };
-      const judgement = judgeChaosCell(c, mode, obs, ref, cal.retry_count);
-      const verdict = obs.stdout.split("\n").find((l) => /^\[(PASS|GATE-BLOCK)\]/.test(l));
-      return {
-        command: c.name,
-        mode,
-        code: r.code,
-        ms: r.ms,
-        judgement,
-        message: verdict ?? lastLine(obs.stderr || obs.stdout),
-      };
-    } catch (error) {
-      const why = messageOf(error);
-      return {
-        command: c.name,
-        mode,
-        code: -1,
-        ms: 0,
-        message: why,
-        judgement: { outcome: "OTHER", pass: false, reason: why, attempts: null, fileChanges: [] },
-      };
-    }
-  };
   const timeouts = jobs.filter((j) => j.mode === "TIMEOUT").length;
-  await Promise.all(Array.from({ length: Math.min(jobs.length, timeouts + 2) }, worker));
-  const ordered = commands.flatMap((c) => modes.map((m) => cells.get(`${c.name}/${m}`)!));
+  let done = 0;
+  const cells = await mapPool(jobs, { concurrency: timeouts + 2 }, async ({ c, mode }) => {
+    const cell = await runCell(m, c, mode, references.get(c.name));
+    options.onCell?.(cell, ++done, jobs.length);
+    return cell;
+  });
+  const byKey = new Map(cells.map((cell) => [`${cell.command}/${cell.mode}`, cell]));
+  const ordered = commands.flatMap((c) => modes.map((mode) => byKey.get(`${c.name}/${mode}`)!));
   return {
     pass: referenceRecords.every((r) => r.code === 0) && ordered.length > 0 &&
       ordered.every((c) => c.judgement.pass),
@@ -493,7 +413,114 @@ export async function runChaosMatrix(
   };
 }
 
-function lastLine(text: string): string {
-  const lines = text.split("\n").map((l) => l.trim()).filter((l) => l !== "");
-  return lines.at(-1) ?? "";
+/** What every run of the matrix shares. */
+interface Matrix {
+  readonly cal: Calibration;
+  readonly extra: readonly string[];
+  readonly run: ProcessRunner;
+  readonly options: RunChaosMatrixOptions;
+  serial: number;
+}
+
+/** The time limit of one run: every attempt of both reads timing out, the backoffs, the budget. */
+function deadlineOf(cal: Calibration, c: ChaosCommand): number {
+  const budgets = cal.budgets_ms as unknown as Readonly<Record<string, number>>;
+  let backoff = 0;
+  for (let i = 0; i < cal.retry_count; i++) backoff += cal.retry_backoff_ms * 2 ** i;
+  const reads = 2 * (cal.retry_count + 1) * (cal.io_timeout_ms + cal.chaos_latency_ms);
+  return reads + 2 * backoff + (budgets[c.budget] ?? 0) + 10_000;
+}
+
+async function workspaceFor(m: Matrix, c: ChaosCommand, label: string): Promise<Workspace> {
+  const ws = await makeWorkspace(
+    m.options.scratch,
+    `g3_${String(m.serial++).padStart(3, "0")}_${c.name.replace(/\W+/g, "_")}_${label}`,
+    m.options.source,
+  );
+  await c.prepare?.(ws, m.run);
+  return ws;
+}
+
+async function runReference(
+  m: Matrix,
+  c: ChaosCommand,
+): Promise<{ record: ChaosReferenceRecord; reference: ChaosReference | null }> {
+  try {
+    const ws = await workspaceFor(m, c, "reference");
+    const before = await treeDigest(ws.dir, m.cal);
+    const r = await m.run([...c.args(ws), ...m.extra], { timeoutMs: deadlineOf(m.cal, c) });
+    const after = await treeDigest(ws.dir, m.cal);
+    const stdout = normalizeOutput(r.stdout, ws.dir);
+    return {
+      record: {
+        command: c.name,
+        code: r.code,
+        ms: r.ms,
+        stdout,
+        stderr: normalizeOutput(r.stderr, ws.dir),
+      },
+      reference: { code: r.code, stdout, before, after },
+    };
+  } catch (error) {
+    return {
+      record: { command: c.name, code: -1, ms: 0, stdout: "", stderr: messageOf(error) },
+      reference: null,
+    };
+  }
+}
+
+async function runCell(
+  m: Matrix,
+  c: ChaosCommand,
+  mode: ChaosMode,
+  ref: ChaosReference | undefined,
+): Promise<ChaosCell> {
+  if (!ref || ref.code !== 0) {
+    return unjudged(
+      c,
+      mode,
+      "not run: the run without chaos did not pass",
+      "the run without chaos did not pass: nothing to judge against",
+    );
+  }
+  try {
+    const ws = await workspaceFor(m, c, mode);
+    const before = await treeDigest(ws.dir, m.cal);
+    const r = await m.run([...c.args(ws), "--chaos", mode, ...m.extra], {
+      timeoutMs: deadlineOf(m.cal, c),
+    });
+    const after = await treeDigest(ws.dir, m.cal);
+    const obs: ChaosObservation = {
+      code: r.code,
+      stdout: normalizeOutput(r.stdout, ws.dir),
+      stderr: normalizeOutput(r.stderr, ws.dir),
+      timedOut: r.timedOut,
+      before,
+      after,
+    };
+    const judgement = judgeChaosCell(c, mode, obs, ref, m.cal.retry_count);
+    const verdict = obs.stdout.split("\n").find((l) => /^\[(PASS|GATE-BLOCK)\]/.test(l));
+    return {
+      command: c.name,
+      mode,
+      code: r.code,
+      ms: r.ms,
+      judgement,
+      message: verdict ?? lastLine(obs.stderr || obs.stdout),
+    };
+  } catch (error) {
+    const why = messageOf(error);
+    return unjudged(c, mode, why, why);
+  }
+}
+
+function unjudged(c: ChaosCommand, mode: ChaosMode, message: string, reason: string): ChaosCell {
+  return {
+    command: c.name,
+    mode,
+    code: -1,
+    ms: 0,
+    message,
+    judgement: { outcome: "OTHER", pass: false, reason, attempts: null, fileChanges: [] },
+  };
 }

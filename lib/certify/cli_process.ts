@@ -17,6 +17,7 @@
  */
 
 import denoJson from "../../deno.json" with { type: "json" };
+import { fromFileUrl } from "../core/path.ts";
 
 /**
  * The permissions each command's `deno task` grants, read from `deno.json` (built into the
@@ -104,9 +105,7 @@ export function cliInvocation(
   const name = args[0];
   if (name === undefined) throw new TypeError('Cannot run the CLI "": no command given');
   const exec = options.execPath ?? Deno.execPath();
-  const base = exec.slice(Math.max(exec.lastIndexOf("/"), exec.lastIndexOf("\\")) + 1)
-    .toLowerCase();
-  if (base !== "deno" && base !== "deno.exe") {
+  if (!isDeno(exec)) {
     if (options.permissions !== undefined) {
       throw new ConfinementError(
         `Cannot run "${name}" with ${options.permissions.join(" ")} from the compiled binary ` +
@@ -163,7 +162,39 @@ function sourceCliPath(): string {
   if (url.protocol !== "file:") {
     throw new TypeError(`Cannot locate the CLI "${url.href}": not a local file`);
   }
-  return decodeURIComponent(url.pathname).replace(/^\/([A-Za-z]:\/)/, "$1");
+  return fromFileUrl(url);
+}
+
+/**
+ * Tells how to run the floor process of gate G4: the least this runtime does to start a program,
+ * against which the CLI's timings are normalised. From source, `deno run` of an empty module (a
+ * `data:` URL: no file, no permission); from a compiled binary, the binary's `--version`.
+ *
+ * @param options The running executable.
+ * @returns The program and its arguments.
+ * @example
+ * ```ts
+ * import { floorInvocation } from "./cli_process.ts";
+ * const inv = floorInvocation({ execPath: "/usr/bin/deno" });
+ * if (inv.mode !== "source" || inv.args[0] !== "run") throw new Error();
+ * ```
+ */
+export function floorInvocation(
+  options: Pick<CliInvocationOptions, "execPath"> = {},
+): CliInvocation {
+  const exec = options.execPath ?? Deno.execPath();
+  if (!isDeno(exec)) return { command: exec, args: ["--version"], mode: "binary" };
+  return {
+    command: exec,
+    args: ["run", "--no-prompt", "--quiet", "data:application/javascript,"],
+    mode: "source",
+  };
+}
+
+/** Whether an executable is the Deno runtime, whatever host wrote its path (`/` or `\\`). */
+function isDeno(exec: string): boolean {
+  const name = exec.split(/[\\/]/).at(-1) ?? "";
+  return ["deno", "deno.exe"].includes(name.toLowerCase());
 }
 
 /** What a CLI process did. */
@@ -212,7 +243,31 @@ export async function runCliProcess(
   args: readonly string[],
   options: RunCliProcessOptions = {},
 ): Promise<CliProcessResult> {
-  const inv = cliInvocation(args, options);
+  return await runInvocation(cliInvocation(args, options), options);
+}
+
+/**
+ * Runs the floor process of {@linkcode floorInvocation} and measures it like a CLI process.
+ *
+ * @param options Executable, time limit, abort signal.
+ * @returns Exit code, output and time.
+ * @example
+ * ```ts ignore
+ * import { runFloorProcess } from "./cli_process.ts";
+ * const floor = await runFloorProcess();
+ * if (floor.code !== 0) throw new Error(floor.stderr);
+ * ```
+ */
+export async function runFloorProcess(
+  options: Pick<RunCliProcessOptions, "execPath" | "timeoutMs" | "signal"> = {},
+): Promise<CliProcessResult> {
+  return await runInvocation(floorInvocation(options), options);
+}
+
+async function runInvocation(
+  inv: CliInvocation,
+  options: RunCliProcessOptions,
+): Promise<CliProcessResult> {
   const command = new Deno.Command(inv.command, {
     args: [...inv.args],
     ...(options.cwd === undefined ? {} : { cwd: options.cwd }),

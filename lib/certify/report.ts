@@ -110,8 +110,8 @@ export const INVARIANTS: readonly Invariant[] = [
     name: "Single source of thresholds",
     statement:
       "Every threshold comes from budgets/calibration.json; a missing file or a missing, unknown, null or mistyped key fails closed naming the key.",
-    modules: ["lib/core/calibration.ts"],
-    tests: ["tests/core/calibration_test.ts"],
+    modules: ["lib/core/calibration.ts", "lib/certify/gate_g2.ts"],
+    tests: ["tests/core/calibration_test.ts", "tests/certify/gate_g2_test.ts"],
     checkedBy: ["G2"],
   },
   {
@@ -146,12 +146,18 @@ export const INVARIANTS: readonly Invariant[] = [
     name: "Locked, atomic writers",
     statement:
       "Concurrent ingest and rebuild lose no update, leave the old or the new file, never a mix, and leave no lock or temporary file.",
-    modules: ["lib/io/file_lock.ts", "lib/io/atomic_write.ts", "lib/writers/writer.ts"],
+    modules: [
+      "lib/io/file_lock.ts",
+      "lib/io/atomic_write.ts",
+      "lib/writers/writer.ts",
+      "lib/certify/concurrency.ts",
+    ],
     tests: [
       "tests/io/file_lock_test.ts",
       "tests/io/atomic_write_test.ts",
       "tests/writers/ingest_concurrency_test.ts",
       "tests/scripts/concurrency_test.ts",
+      "tests/certify/concurrency_test.ts",
       "tests/certify/certify_test.ts",
     ],
     checkedBy: ["G1"],
@@ -160,10 +166,16 @@ export const INVARIANTS: readonly Invariant[] = [
     id: "INV-ENTROPY-01",
     name: "Determinism and variance envelope",
     statement:
-      "Repeated runs print identical output; their timings stay within budget and inside the variance envelope.",
-    modules: ["lib/certify/stress.ts", "lib/certify/stats.ts", "lib/certify/variance_envelope.ts"],
+      "Repeated runs print identical output; their timings stay within budget, and their spread, over the spread of floor processes run between them, inside the variance envelope.",
+    modules: [
+      "lib/certify/stress.ts",
+      "lib/certify/load_normalize.ts",
+      "lib/certify/stats.ts",
+      "lib/certify/variance_envelope.ts",
+    ],
     tests: [
       "tests/certify/stress_test.ts",
+      "tests/certify/load_normalize_test.ts",
       "tests/certify/stats_test.ts",
       "tests/certify/variance_envelope_test.ts",
     ],
@@ -337,14 +349,24 @@ export function renderCertificationJson(report: CertificationReport): string {
  */
 export function renderCertificationMarkdown(report: CertificationReport): string {
   const v = certificationVerdict(report);
+  return [
+    ...headerSection(report, v),
+    ...gatesSection(report),
+    ...invariantsSection(report, v),
+    ...closingSection(report, v),
+  ].join("\n") + "\n";
+}
+
+type Verdict = ReturnType<typeof certificationVerdict>;
+
+function headerSection(report: CertificationReport, v: Verdict): string[] {
   const id = report.identification;
-  const passed = new Set(report.gates.filter((g) => g.pass).map((g) => g.id));
-  const out: string[] = [];
-  const verdictWord = v.pass ? "PASS" : "FAIL";
-  out.push(
+  return [
     `# Certification: ${cell(report.inputs[0]?.path ?? "BootPack")}`,
     "",
-    `**Verdict: ${verdictWord}**: ${v.gatesPassed}/6 gates, ${v.invariantsPassed}/${INVARIANTS.length} invariants, inputs ${
+    `**Verdict: ${
+      v.pass ? "PASS" : "FAIL"
+    }**: ${v.gatesPassed}/6 gates, ${v.invariantsPassed}/${INVARIANTS.length} invariants, inputs ${
       v.inputsUnchanged ? "unchanged" : "CHANGED OR UNREADABLE"
     }. Certification run ${id.date} on ${cell(id.host)} by ${cell(id.tool)}.`,
     "",
@@ -374,6 +396,11 @@ export function renderCertificationMarkdown(report: CertificationReport): string
         i.sha256After ?? "unreadable"
       }\` | ${i.sha256After === i.sha256Before ? "yes" : "**NO**"} |`
     ),
+  ];
+}
+
+function gatesSection(report: CertificationReport): string[] {
+  const out: string[] = [
     "",
     "## Gates",
     "",
@@ -384,7 +411,7 @@ export function renderCertificationMarkdown(report: CertificationReport): string
         seconds(g.ms)
       } | [\`${g.evidence}\`](${g.evidence}) |`
     ),
-  );
+  ];
   for (const g of report.gates) {
     const sha = report.registry.find((r) => r.path === g.evidence)?.sha256;
     out.push(
@@ -406,11 +433,16 @@ export function renderCertificationMarkdown(report: CertificationReport): string
     if (g.id === "G4" && report.chart) {
       out.push(
         "",
-        `![Stress timings of each command, one dot per run, against the measured mean ± sd and the calibrated variance envelope](${report.chart})`,
+        `![Stress timings of each command, one dot per run: the raw timings in ms against the measured mean ± sd and the variance envelope widened by the floor processes' spread, then each run over its floor](${report.chart})`,
       );
     }
   }
-  out.push(
+  return out;
+}
+
+function invariantsSection(report: CertificationReport, v: Verdict): string[] {
+  const passed = new Set(report.gates.filter((g) => g.pass).map((g) => g.id));
+  return [
     "",
     "## Invariants",
     "",
@@ -434,6 +466,11 @@ export function renderCertificationMarkdown(report: CertificationReport): string
     "",
     "`CERTIFICATION.md` and `certification.json` are covered by the proofpack exported beside them",
     "(`proofpack/MANIFEST.json`, `proofpack/SHA256SUMS.txt`).",
+  ];
+}
+
+function closingSection(report: CertificationReport, v: Verdict): string[] {
+  return [
     "",
     "## Calibration",
     "",
@@ -459,12 +496,13 @@ export function renderCertificationMarkdown(report: CertificationReport): string
     "From a source checkout, `deno task proofpack verify|replay` runs the same commands.",
     "",
     "```text",
-    `VERDICT: ${verdictWord}  gates ${v.gatesPassed}/6  invariants ${v.invariantsPassed}/${INVARIANTS.length}  inputs ${
+    `VERDICT: ${
+      v.pass ? "PASS" : "FAIL"
+    }  gates ${v.gatesPassed}/6  invariants ${v.invariantsPassed}/${INVARIANTS.length}  inputs ${
       v.inputsUnchanged ? "unchanged" : "CHANGED"
     }`,
     "```",
-  );
-  return out.join("\n") + "\n";
+  ];
 }
 
 /** Escapes text for a Markdown table cell. */

@@ -1,17 +1,28 @@
 /**
  * Gate G4, stress: N iterations of the read-only gates, each run as a separate process, with
  * bounded parallelism. The tool is deterministic, so every run must print exactly what the first
- * did (hard pass) and finish within its budget (soft pass); the timings' spread must stay inside
- * the variance envelope. {@linkcode runStress} runs the processes and reports progress through a
- * callback; {@linkcode evaluateStress} is the pure judgement.
+ * did (hard pass) and finish within its budget (soft pass). Every run is paired with a floor
+ * process run just before it (an empty `deno run`: floor, run, floor, run…), and the runs'
+ * spread is judged against the variance envelope relative to the floor's spread
+ * ({@linkcode checkEnvelopeAgainstFloor}), so that a busy host, which spreads both, does not fail
+ * the gate, and a real slowdown of some runs, which spreads only the runs, does. Each run over the
+ * floor time around it ({@linkcode normalizeByFloor}) is reported and charted beside the raw
+ * times. {@linkcode runStress} runs the processes and reports
+ * progress through a callback; {@linkcode evaluateStress} is the pure judgement.
  *
  * @module
  */
 
 import type { Calibration } from "../core/calibration.ts";
-import { type CliProcessResult, runCliProcess } from "./cli_process.ts";
+import { mapPool } from "../core/pool.ts";
+import { type CliProcessResult, runCliProcess, runFloorProcess } from "./cli_process.ts";
+import { normalizeByFloor } from "./load_normalize.ts";
 import { type Stats, summarize } from "./stats.ts";
-import { checkEnvelope, type EnvelopeCheck } from "./variance_envelope.ts";
+import {
+  checkEnvelopeAgainstFloor,
+  type EnvelopeCheck,
+  type EnvelopeCriterion,
+} from "./variance_envelope.ts";
 
 /** One command that every stress iteration runs. */
 export interface StressStep {
@@ -21,7 +32,7 @@ export interface StressStep {
   readonly args: readonly string[];
 }
 
-/** One process run. */
+/** One process run and the floor process paired with it. */
 export interface StressRun {
   /** Iteration, 0-based. */
   readonly iteration: number;
@@ -33,6 +44,10 @@ export interface StressRun {
   readonly stdout: string;
   /** Wall-clock time in ms. */
   readonly ms: number;
+  /** Wall-clock time in ms of the floor process run just before. */
+  readonly floorMs: number;
+  /** Exit code of that floor process. */
+  readonly floorCode: number;
 }
 
 /** Progress of {@linkcode runStress}. */
@@ -55,6 +70,13 @@ export interface RunStressOptions {
   readonly onProgress?: (progress: StressProgress) => void;
   /** Runs one process; default {@linkcode runCliProcess} (replace it in tests of the judgement). */
   readonly run?: (args: readonly string[]) => Promise<CliProcessResult>;
+  /** Runs one floor process; default {@linkcode runFloorProcess}. */
+  readonly floor?: () => Promise<CliProcessResult>;
+  /**
+   * Arguments added to one run (a test seam: e.g. `["--chaos", "LATENCY"]` on a share of the
+   * iterations, a real slowdown the envelope must catch). Default: none.
+   */
+  readonly extraArgs?: (iteration: number, step: StressStep) => readonly string[];
 }
 
 /** One step's timings judged. */
@@ -63,11 +85,19 @@ export interface StressStepResult {
   readonly name: string;
   /** Its budget in ms. */
   readonly budgetMs: number | null;
-  /** Timings in iteration order. */
+  /** Raw wall-clock timings in ms, iteration order. */
   readonly values: readonly number[];
   /** Their statistics. */
   readonly stats: Stats;
-  /** The envelope check. */
+  /** The paired floor timings in ms, iteration order. */
+  readonly floorValues: readonly number[];
+  /** Their statistics: the host's own spread. */
+  readonly floorStats: Stats;
+  /** Each run over the floor time around it ({@linkcode normalizeByFloor}), shown, not judged. */
+  readonly normalized: readonly number[];
+  /** Their statistics. */
+  readonly normalizedStats: Stats;
+  /** The envelope check: the runs' spread against the floor's. */
   readonly envelope: EnvelopeCheck;
   /** The first run's exit code and output, the reference of the hard pass. */
   readonly reference: { readonly code: number; readonly stdout: string };
@@ -107,8 +137,8 @@ export interface StressResult {
 
 /**
  * Runs `calibration.STRESS_N` iterations of `steps`; in each iteration the steps run one after the
- * other as separate processes, and `parallelism` iterations run at the same time. Then judges
- * them with {@linkcode evaluateStress}.
+ * other as separate processes, each right after a floor process (floor, run, floor, run…), and
+ * `parallelism` iterations run at the same time. Then judges them with {@linkcode evaluateStress}.
  *
  * @param steps The commands of one iteration.
  * @param options Calibration, parallelism, progress.
@@ -140,30 +170,37 @@ export async function runStress(
   const run = options.run ??
     ((args: readonly string[]) =>
       runCliProcess(args, options.cwd === undefined ? {} : { cwd: options.cwd }));
-  const runs: StressRun[][] = new Array(total);
-  let next = 0;
-  let done = 0;
-  const worker = async (): Promise<void> => {
-    for (let i = next++; i < total; i = next++) {
-      const iteration: StressRun[] = [];
-      for (const step of steps) {
-        const r = await run(step.args);
-        iteration.push({ iteration: i, step: step.name, code: r.code, stdout: r.stdout, ms: r.ms });
-      }
-      runs[i] = iteration;
-      done++;
-      options.onProgress?.({ done, total });
+  const floor = options.floor ?? (() => runFloorProcess());
+  const iterations = Array.from({ length: total }, (_, i) => i);
+  const runs = await mapPool(iterations, {
+    concurrency: parallelism,
+    onDone: (done) => options.onProgress?.({ done, total }),
+  }, async (i) => {
+    const iteration: StressRun[] = [];
+    for (const step of steps) {
+      const f = await floor();
+      const r = await run([...step.args, ...(options.extraArgs?.(i, step) ?? [])]);
+      iteration.push({
+        iteration: i,
+        step: step.name,
+        code: r.code,
+        stdout: r.stdout,
+        ms: r.ms,
+        floorMs: f.ms,
+        floorCode: f.code,
+      });
     }
-  };
-  await Promise.all(Array.from({ length: Math.min(parallelism, total) }, worker));
+    return iteration;
+  });
   return evaluateStress(steps.map((s) => s.name), runs.flat(), options.calibration);
 }
 
 /**
  * Judges stress runs (pure): the hard pass rate (iterations whose every run has the exit code and
  * stdout of iteration 0, which must itself pass with exit 0), the soft pass rate (iterations whose
- * every run is within `budgets_ms`), both against `hard_pass_min` and `soft_pass_min`, and each
- * step's timings against the variance envelope. Missing runs fail.
+ * every run is within `budgets_ms`), both against `hard_pass_min` and `soft_pass_min`; every floor
+ * process exited 0; and each step's spread against the floor's, inside the variance envelope
+ * ({@linkcode checkEnvelopeAgainstFloor}). Missing runs fail.
  *
  * @param stepNames The steps of an iteration, in order.
  * @param runs Every run.
@@ -173,7 +210,9 @@ export async function runStress(
  * ```ts
  * import { evaluateStress } from "./stress.ts";
  * import { DEFAULT_CALIBRATION } from "../core/calibration.ts";
- * const runs = [0, 1, 2].map((i) => ({ iteration: i, step: "acceptance", code: 0, stdout: "ok\n", ms: 50 + i }));
+ * const runs = [0, 1, 2].map((i) => ({
+ *   iteration: i, step: "acceptance", code: 0, stdout: "ok\n", ms: 50 + i, floorMs: 20, floorCode: 0,
+ * }));
  * const r = evaluateStress(["acceptance"], runs, { ...DEFAULT_CALIBRATION, STRESS_N: 3 });
  * if (!r.pass || r.hardPassRate !== 1) throw new Error();
  * ```
@@ -184,16 +223,59 @@ export function evaluateStress(
   calibration: Calibration,
 ): StressResult {
   const n = calibration.STRESS_N;
-  const budgets = calibration.budgets_ms as unknown as Readonly<Record<string, number>>;
   const byIteration: StressRun[][] = Array.from({ length: n }, () => []);
   for (const r of runs) byIteration[r.iteration]?.push(r);
   const ordered = byIteration.flatMap((it) =>
     stepNames.flatMap((name) => it.filter((r) => r.step === name))
   );
-  const first = byIteration[0] ?? [];
-  const reference = new Map(first.map((r) => [r.step, r]));
-  const referenceOk = stepNames.every((s) => reference.get(s)?.code === 0);
+  const reference = new Map((byIteration[0] ?? []).map((r) => [r.step, r]));
+  const rates = passRates(stepNames, byIteration, reference, calibration);
+  const criteria = rateCriteria(stepNames, byIteration, reference, rates, calibration);
+  const floors = ordered.filter((r) => r.floorCode === 0 && r.floorMs > 0).length;
+  criteria.push({
+    name: "floor processes (an empty deno run before each run) exit 0",
+    measured: `${floors}/${ordered.length}`,
+    required: `${ordered.length}/${ordered.length}`,
+    pass: ordered.length > 0 && floors === ordered.length,
+  });
+  const steps: StressStepResult[] = [];
+  for (const name of stepNames) {
+    const step = judgeStep(name, ordered.filter((r) => r.step === name), reference, calibration);
+    if (step === null) continue;
+    steps.push(step);
+    for (const c of step.envelope.criteria) criteria.push(envelopeCriterion(step, c));
+  }
+  return {
+    pass: criteria.every((c) => c.pass) && steps.length === stepNames.length,
+    n,
+    hardPassRate: rates.hard,
+    softPassRate: rates.soft,
+    hardFailures: rates.hardFailures,
+    steps,
+    criteria,
+    runs: ordered,
+  };
+}
 
+interface Rates {
+  readonly hard: number;
+  readonly soft: number;
+  readonly hardFailures: number[];
+  readonly referenceOk: boolean;
+}
+
+function budgetOf(calibration: Calibration, step: string): number | undefined {
+  const budgets = calibration.budgets_ms as unknown as Readonly<Record<string, number>>;
+  return Object.hasOwn(budgets, step) ? budgets[step] : undefined;
+}
+
+function passRates(
+  stepNames: readonly string[],
+  byIteration: readonly StressRun[][],
+  reference: ReadonlyMap<string, StressRun>,
+  calibration: Calibration,
+): Rates {
+  const referenceOk = stepNames.every((s) => reference.get(s)?.code === 0);
   let hard = 0;
   let soft = 0;
   const hardFailures: number[] = [];
@@ -204,79 +286,174 @@ export function evaluateStress(
       return ref !== undefined && r.code === ref.code && r.stdout === ref.stdout;
     });
     const within = complete && iteration.every((r) => {
-      const budget = Object.hasOwn(budgets, r.step) ? budgets[r.step] : undefined;
+      const budget = budgetOf(calibration, r.step);
       return budget !== undefined && r.ms <= budget;
     });
     if (same) hard++;
     else if (hardFailures.length < 20) hardFailures.push(i);
     if (within) soft++;
   });
-  const hardPassRate = n > 0 ? hard / n : 0;
-  const softPassRate = n > 0 ? soft / n : 0;
+  const n = byIteration.length;
+  return {
+    hard: n > 0 ? hard / n : 0,
+    soft: n > 0 ? soft / n : 0,
+    hardFailures,
+    referenceOk,
+  };
+}
 
-  const steps: StressStepResult[] = [];
-  const criteria: StressCriterion[] = [
+function rateCriteria(
+  stepNames: readonly string[],
+  byIteration: readonly StressRun[][],
+  reference: ReadonlyMap<string, StressRun>,
+  rates: Rates,
+  calibration: Calibration,
+): StressCriterion[] {
+  const n = byIteration.length;
+  const complete = byIteration.filter((it) => it.length === stepNames.length).length;
+  return [
     {
       name: "runs completed",
-      measured: `${byIteration.filter((it) => it.length === stepNames.length).length}/${n}`,
+      measured: `${complete}/${n}`,
       required: `${n}/${n} (STRESS_N)`,
-      pass: n > 0 && byIteration.every((it) => it.length === stepNames.length),
+      pass: n > 0 && complete === n,
     },
     {
       name: "reference run passes",
       measured: stepNames.map((s) => `${s} exit ${reference.get(s)?.code ?? "none"}`).join(", "),
       required: "exit 0 for every command",
-      pass: referenceOk,
+      pass: rates.referenceOk,
     },
     {
       name: "hard pass rate (identical exit code and stdout)",
-      measured: percent(hardPassRate),
+      measured: percent(rates.hard),
       required: `>= ${percent(calibration.hard_pass_min)} (hard_pass_min)`,
-      pass: hardPassRate >= calibration.hard_pass_min,
+      pass: rates.hard >= calibration.hard_pass_min,
     },
     {
       name: "soft pass rate (within budgets_ms)",
-      measured: percent(softPassRate),
+      measured: percent(rates.soft),
       required: `>= ${percent(calibration.soft_pass_min)} (soft_pass_min)`,
-      pass: softPassRate >= calibration.soft_pass_min,
+      pass: rates.soft >= calibration.soft_pass_min,
     },
   ];
-  for (const name of stepNames) {
-    const mine = ordered.filter((r) => r.step === name);
-    if (mine.length === 0) continue;
-    const values = mine.map((r) => r.ms);
-    const stats = summarize(values);
-    const envelope = checkEnvelope(stats, calibration.variance_envelope);
-    const ref = reference.get(name);
-    steps.push({
-      name,
-      budgetMs: Object.hasOwn(budgets, name) ? budgets[name] ?? null : null,
-      values,
-      stats,
-      envelope,
-      reference: { code: ref?.code ?? -1, stdout: ref?.stdout ?? "" },
-    });
-    for (const c of envelope.criteria) {
-      criteria.push({
-        name: `${name}: ${c.key.replace("variance_envelope.max_", "")}`,
-        measured: c.measured.toFixed(3),
-        required: `<= ${c.limit} (${c.key})`,
-        pass: c.pass,
-      });
-    }
-  }
+}
+
+function judgeStep(
+  name: string,
+  mine: readonly StressRun[],
+  reference: ReadonlyMap<string, StressRun>,
+  calibration: Calibration,
+): StressStepResult | null {
+  if (mine.length === 0) return null;
+  const floors = mine.map((r) => r.floorMs);
+  // A floor that did not run leaves nothing to judge against: the envelope fails.
+  const floorStats = floors.every((f) => Number.isFinite(f) && f > 0)
+    ? summarize(floors)
+    : NO_STATS;
+  const normalized = normalizeByFloor(mine);
+  const ref = reference.get(name);
+  const stats = summarize(mine.map((r) => r.ms));
   return {
-    pass: criteria.every((c) => c.pass) && steps.length === stepNames.length,
-    n,
-    hardPassRate,
-    softPassRate,
-    hardFailures,
-    steps,
-    criteria,
-    runs: ordered,
+    name,
+    budgetMs: budgetOf(calibration, name) ?? null,
+    values: mine.map((r) => r.ms),
+    stats,
+    floorValues: floors,
+    floorStats,
+    normalized,
+    normalizedStats: normalized.every(Number.isFinite) ? summarize(normalized) : NO_STATS,
+    envelope: checkEnvelopeAgainstFloor(stats, floorStats, calibration.variance_envelope),
+    reference: { code: ref?.code ?? -1, stdout: ref?.stdout ?? "" },
+  };
+}
+
+const NO_STATS: Stats = { n: 0, mean: 0, sd: 0, min: 0, max: 0, p50: 0, p95: 0 };
+
+/** An envelope criterion with the raw and the floor's figures it was computed from. */
+function envelopeCriterion(step: StressStepResult, c: EnvelopeCriterion): StressCriterion {
+  const cv = c.key.endsWith("max_cv");
+  const raw = cv
+    ? `cv ${(step.stats.sd / step.stats.mean).toFixed(3)} - floor cv ${
+      step.envelope.host?.cv.toFixed(3)
+    }, at least 0`
+    : `p95/p50 ${(step.stats.p95 / step.stats.p50).toFixed(3)} / floor's ${
+      step.envelope.host?.p95OverP50.toFixed(3)
+    }`;
+  return {
+    name: `${step.name}: ${cv ? "cv" : "p95_over_p50"} against the floor's (load-normalised)`,
+    measured: `${c.measured.toFixed(3)} = ${raw}`,
+    required: `<= ${c.limit} (${c.key})`,
+    pass: c.pass,
   };
 }
 
 function percent(rate: number): string {
   return `${(rate * 100).toFixed(1)}%`;
+}
+
+/**
+ * The judgement as JSON evidence (pure): rates, criteria and, per step, the raw and the
+ * load-normalised timings with their statistics; outputs only as each step's reference.
+ *
+ * @param result The judgement.
+ * @param normalizeText Rewrites a reference output (e.g. a scratch folder to a placeholder).
+ * @returns A JSON-ready object.
+ * @example
+ * ```ts
+ * import { evaluateStress, stressEvidence } from "./stress.ts";
+ * import { DEFAULT_CALIBRATION } from "../core/calibration.ts";
+ * const runs = [0, 1].map((i) => ({
+ *   iteration: i, step: "acceptance", code: 0, stdout: "ok\n", ms: 50, floorMs: 20, floorCode: 0,
+ * }));
+ * const e = stressEvidence(evaluateStress(["acceptance"], runs, { ...DEFAULT_CALIBRATION, STRESS_N: 2 }));
+ * if (e.steps[0]?.normalized[0] !== 2.5) throw new Error();
+ * ```
+ */
+export function stressEvidence(
+  result: StressResult,
+  normalizeText: (text: string) => string = (t) => t,
+): {
+  gate: "G4";
+  pass: boolean;
+  n: number;
+  hard_pass_rate: number;
+  soft_pass_rate: number;
+  hard_failures: readonly number[];
+  criteria: readonly StressCriterion[];
+  steps: {
+    name: string;
+    budget_ms: number | null;
+    stats: Stats;
+    floor_stats: Stats;
+    normalized_stats: Stats;
+    envelope: EnvelopeCheck;
+    reference: { code: number; stdout: string };
+    ms: number[];
+    floor_ms: number[];
+    normalized: number[];
+  }[];
+} {
+  const round = (v: number, digits: number): number => Math.round(v * 10 ** digits) / 10 ** digits;
+  return {
+    gate: "G4",
+    pass: result.pass,
+    n: result.n,
+    hard_pass_rate: result.hardPassRate,
+    soft_pass_rate: result.softPassRate,
+    hard_failures: result.hardFailures,
+    criteria: result.criteria,
+    steps: result.steps.map((s) => ({
+      name: s.name,
+      budget_ms: s.budgetMs,
+      stats: s.stats,
+      floor_stats: s.floorStats,
+      normalized_stats: s.normalizedStats,
+      envelope: s.envelope,
+      reference: { code: s.reference.code, stdout: normalizeText(s.reference.stdout) },
+      ms: s.values.map((v) => round(v, 1)),
+      floor_ms: s.floorValues.map((v) => round(v, 1)),
+      normalized: s.normalized.map((v) => round(v, 3)),
+    })),
+  };
 }

@@ -1,6 +1,9 @@
 /**
  * The variance envelope of gate G4, pure: timings whose spread stays inside the calibrated limits
- * (`variance_envelope.max_cv`, `variance_envelope.max_p95_over_p50`). No I/O.
+ * (`variance_envelope.max_cv`, `variance_envelope.max_p95_over_p50`). G4 judges the spread
+ * against the host's ({@linkcode checkEnvelopeAgainstFloor}): the runs' spread over the spread of
+ * the floor processes run between them, so that a busy host, which spreads both, does not fail
+ * it, while a slowdown of some runs, which spreads only the runs, does. No I/O.
  *
  * @module
  */
@@ -34,6 +37,8 @@ export interface EnvelopeCheck {
   readonly p95Limit: number;
   /** Each limit with its measured value. */
   readonly criteria: readonly EnvelopeCriterion[];
+  /** The floor's own spread the measures were divided by; `null` when judged raw. */
+  readonly host: { readonly cv: number; readonly p95OverP50: number } | null;
 }
 
 /**
@@ -79,5 +84,66 @@ export function checkEnvelope(stats: Stats, envelope: VarianceEnvelope): Envelop
     },
     p95Limit: stats.p50 * envelope.max_p95_over_p50,
     criteria,
+    host: null,
+  };
+}
+
+/**
+ * Checks run timings against the variance envelope relative to the host: the runs' coefficient
+ * of variation less the floor's (never below 0), and the runs' `p95 / p50` divided by the floor's
+ * (which is at least 1). On a quiet host the floor barely spreads and this is the raw envelope;
+ * on a busy host the floor spreads as much as the runs and only the excess is judged, however
+ * noisy both are. The band and the p95 limit are given in the runs' own unit, widened by the
+ * floor's spread, for charts.
+ * A mean or median of zero or less, in the runs or the floor, cannot be judged and fails.
+ *
+ * @param runs Statistics of the run timings.
+ * @param floor Statistics of the floor timings taken between them.
+ * @param envelope The calibrated limits.
+ * @returns The verdict and the measured (load-normalised) values.
+ * @example
+ * ```ts
+ * import { checkEnvelopeAgainstFloor } from "./variance_envelope.ts";
+ * import { summarize } from "./stats.ts";
+ * // A busy host: runs and floors spread alike, so the runs' spread is the host's.
+ * const runs = summarize([100, 150, 300, 120, 500, 110]);
+ * const floor = summarize([20, 30, 70, 25, 100, 22]);
+ * const r = checkEnvelopeAgainstFloor(runs, floor, { max_cv: 0.5, max_p95_over_p50: 2 });
+ * if (!r.pass || r.host === null) throw new Error(JSON.stringify(r.criteria));
+ * ```
+ */
+export function checkEnvelopeAgainstFloor(
+  runs: Stats,
+  floor: Stats,
+  envelope: VarianceEnvelope,
+): EnvelopeCheck {
+  const ok = runs.mean > 0 && runs.p50 > 0 && floor.mean > 0 && floor.p50 > 0;
+  const floorCv = ok ? floor.sd / floor.mean : Number.POSITIVE_INFINITY;
+  const floorP = ok ? Math.max(1, floor.p95 / floor.p50) : Number.POSITIVE_INFINITY;
+  const cv = ok ? Math.max(0, runs.sd / runs.mean - floorCv) : Number.POSITIVE_INFINITY;
+  const p95OverP50 = ok ? runs.p95 / runs.p50 / floorP : Number.POSITIVE_INFINITY;
+  const criteria: EnvelopeCriterion[] = [
+    {
+      key: "variance_envelope.max_cv",
+      measured: cv,
+      limit: envelope.max_cv,
+      pass: cv <= envelope.max_cv,
+    },
+    {
+      key: "variance_envelope.max_p95_over_p50",
+      measured: p95OverP50,
+      limit: envelope.max_p95_over_p50,
+      pass: p95OverP50 <= envelope.max_p95_over_p50,
+    },
+  ];
+  const width = ok ? envelope.max_cv + floorCv : 0;
+  return {
+    pass: criteria.every((c) => c.pass),
+    cv,
+    p95OverP50,
+    band: { low: Math.max(0, runs.mean * (1 - width)), high: runs.mean * (1 + width) },
+    p95Limit: ok ? runs.p50 * envelope.max_p95_over_p50 * floorP : 0,
+    criteria,
+    host: { cv: floorCv, p95OverP50: floorP },
   };
 }

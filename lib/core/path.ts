@@ -1,6 +1,6 @@
 /**
- * The host's own path splitting (`/`, and `\` on Windows), for the few places that need a file's
- * folder or name. Internal.
+ * The host's own path handling (`/`, and `\` on Windows): a file's folder or name, whether a path
+ * is absolute, joining, and the path of a `file:` URL. The one place that splits paths.
  *
  * @module
  */
@@ -15,6 +15,11 @@ function lastSep(path: string): number {
  *
  * @param path A path.
  * @returns Its folder.
+ * @example
+ * ```ts
+ * import { dirname } from "./path.ts";
+ * if (dirname("/kb/BUG_KB.json.txt") !== "/kb" || dirname("b.txt") !== ".") throw new Error();
+ * ```
  */
 export function dirname(path: string): string {
   const i = lastSep(path);
@@ -27,7 +32,90 @@ export function dirname(path: string): string {
  *
  * @param path A path.
  * @returns Its file name.
+ * @example
+ * ```ts
+ * import { basename } from "./path.ts";
+ * if (basename("/kb/BUG_KB.json.txt") !== "BUG_KB.json.txt") throw new Error();
+ * ```
  */
 export function basename(path: string): string {
   return path.slice(lastSep(path) + 1);
+}
+
+/**
+ * Whether a path is absolute on this host: `/…`, and on Windows also `C:\…`, `C:/…` and `\\server\…`.
+ *
+ * @param path A path.
+ * @returns `true` when it does not depend on the current folder.
+ * @example
+ * ```ts
+ * import { isAbsolute } from "./path.ts";
+ * if (!isAbsolute("/tmp/x") || isAbsolute("tmp/x")) throw new Error();
+ * ```
+ */
+export function isAbsolute(path: string): boolean {
+  if (path.startsWith("/")) return true;
+  if (globalThis.Deno?.build.os !== "windows") return false;
+  return /^[A-Za-z]:[\\/]/.test(path) || path.startsWith("\\\\");
+}
+
+/**
+ * Joins a folder and a relative path with one separator (`/`, which every host accepts); an
+ * absolute `path` is returned as it is.
+ *
+ * @param dir A folder.
+ * @param path A path inside it.
+ * @returns The joined path.
+ * @example
+ * ```ts
+ * import { join } from "./path.ts";
+ * if (join("/kb", "a.json") !== "/kb/a.json" || join("/kb/", "a.json") !== "/kb/a.json") {
+ *   throw new Error();
+ * }
+ * ```
+ */
+export function join(dir: string, path: string): string {
+  if (isAbsolute(path)) return path;
+  return lastSep(dir) === dir.length - 1 && dir !== "" ? dir + path : `${dir}/${path}`;
+}
+
+/**
+ * The absolute form of a path: itself when absolute, else under the current folder.
+ *
+ * @param path A path.
+ * @returns An absolute path.
+ * @example
+ * ```ts
+ * import { isAbsolute, resolve } from "./path.ts";
+ * if (!isAbsolute(resolve("budgets/calibration.json"))) throw new Error();
+ * ```
+ */
+export function resolve(path: string): string {
+  return isAbsolute(path) ? path : join(Deno.cwd(), path);
+}
+
+/**
+ * The local path of a `file:` URL, decoded, in the host's form (on Windows `C:\…` or
+ * `\\server\share\…`, not `/C:/…`).
+ *
+ * @param url A `file:` URL.
+ * @returns The path.
+ * @throws {TypeError} When the URL is not a `file:` URL.
+ * @example
+ * ```ts
+ * import { fromFileUrl } from "./path.ts";
+ * if (Deno.build.os !== "windows" && fromFileUrl("file:///tmp/a%20b.ts") !== "/tmp/a b.ts") {
+ *   throw new Error();
+ * }
+ * ```
+ */
+export function fromFileUrl(url: string | URL): string {
+  const u = url instanceof URL ? url : new URL(url);
+  if (u.protocol !== "file:") {
+    throw new TypeError(`Cannot use "${u.href}" as a path: not a file URL`);
+  }
+  const path = decodeURIComponent(u.pathname);
+  if (globalThis.Deno?.build.os !== "windows") return path;
+  const local = path.replace(/^\/([A-Za-z]:)/, "$1").replaceAll("/", "\\");
+  return u.hostname === "" ? local : `\\\\${u.hostname}${local}`;
 }

@@ -18,6 +18,7 @@
 import { createHash } from "node:crypto";
 import type { Calibration } from "../core/calibration.ts";
 import { type ChaosMode, readFileStream } from "./file_read.ts";
+import { mapPool } from "../core/pool.ts";
 
 /** Size and SHA256 of one file. */
 export interface FileDigest {
@@ -149,61 +150,11 @@ export function hashFiles(
   paths: readonly string[],
   options: HashFilesOptions,
 ): Promise<FileDigest[]> {
-  return mapPool(paths, options, (path) => hashFile(path, options));
-}
-
-/**
- * Runs `work` over `items` with at most `concurrency` at a time; results keep the input order.
- * The first error stops new work and is thrown once the running work has settled.
- *
- * @param items The inputs.
- * @param options `concurrency` and `onFile` progress.
- * @param work What to do with one input.
- * @returns The outputs, input order.
- * @throws The first error `work` threw.
- * @example
- * ```ts
- * import { mapPool } from "./hash_stream.ts";
- * const out = await mapPool([3, 1, 2], { concurrency: 2 }, (n) => Promise.resolve(n * 2));
- * if (out.join() !== "6,2,4") throw new Error();
- * ```
- */
-export async function mapPool<I, O>(
-  items: readonly I[],
-  options: {
-    readonly concurrency?: number;
-    readonly onFile?: (done: number, total: number) => void;
-  },
-  work: (item: I, index: number) => Promise<O>,
-): Promise<O[]> {
-  const results = new Array<O>(items.length);
-  const width = Math.max(
-    1,
-    Math.min(items.length, options.concurrency ?? defaultConcurrency()),
-  );
-  let next = 0;
-  let done = 0;
-  let failed: { error: unknown } | null = null;
-  async function lane(): Promise<void> {
-    while (failed === null && next < items.length) {
-      const index = next++;
-      try {
-        results[index] = await work(items[index]!, index);
-      } catch (error) {
-        failed ??= { error };
-        return;
-      }
-      done++;
-      options.onFile?.(done, items.length);
-    }
-  }
-  await Promise.all(Array.from({ length: width }, lane));
-  if (failed !== null) throw (failed as { error: unknown }).error;
-  return results;
-}
-
-function defaultConcurrency(): number {
-  return Math.max(2, (globalThis.navigator?.hardwareConcurrency ?? 1) + 1);
+  const pool = {
+    ...(options.concurrency === undefined ? {} : { concurrency: options.concurrency }),
+    ...(options.onFile === undefined ? {} : { onDone: options.onFile }),
+  };
+  return mapPool(paths, pool, (path) => hashFile(path, options));
 }
 
 function streamOptions(options: HashFileOptions): {

@@ -14,7 +14,8 @@ import { type Calibration, DEFAULT_CALIBRATION } from "../core/calibration.ts";
 import { type ChaosMode, readFileBytes } from "../io/file_read.ts";
 import { runGate } from "../gates/gate.ts";
 import { formatGateText } from "../gates/format.ts";
-import { copyFileHashed, type FileDigest, mapPool } from "../io/hash_stream.ts";
+import { copyFileHashed, type FileDigest } from "../io/hash_stream.ts";
+import { mapPool } from "../core/pool.ts";
 import { comparePackPaths, findPackPathClash, packPathProblem } from "./pack_path.ts";
 import { fromLongPath, type PathMapping, resolvePointerPath } from "../bootpack/pointer_path.ts";
 import {
@@ -197,7 +198,7 @@ export async function exportProofpack(
     let bytes = 0;
     const digests: FileDigest[] = await mapPool(sources, {
       ...(options.concurrency === undefined ? {} : { concurrency: options.concurrency }),
-      onFile: (files, totalFiles) =>
+      onDone: (files, totalFiles) =>
         options.onProgress?.({ phase: "copy", files, totalFiles, bytes, totalBytes }),
     }, (s) =>
       copyFileHashed(s.src, `${tmp}/${s.path}`, {

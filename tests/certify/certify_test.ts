@@ -85,6 +85,25 @@ Deno.test("certify refuses a report folder that is not empty, and writes nothing
   });
 });
 
+Deno.test("certify escapes the paths it echoes: no terminal control sequence goes out raw", async () => {
+  await withTempDir(async (dir) => {
+    const { bootpack } = await copyExample(dir);
+    const out = `${dir}/report\x1b]0;owned\x07\x1b[2J`;
+    await Deno.writeTextFile(out, "a file, not a folder");
+    const r = await runCli(
+      ["certify", "--bootpack", bootpack, "--map", exampleMap(dir), "--out", out],
+      { permissions: PERMISSIONS },
+    );
+    assert.equal(r.code, 1);
+    assert.match(
+      r.stderr,
+      /Cannot write the report to ".*report.*": it exists and is not a folder/,
+    );
+    // deno-lint-ignore no-control-regex
+    assert.doesNotMatch(r.stderr + r.stdout, /[\x00-\x08\x0b-\x1f\x7f]/);
+  });
+});
+
 Deno.test("certify names the way out when the POINTER cannot be followed", async () => {
   await withTempDir(async (dir) => {
     const { bootpack } = await copyExample(dir);
@@ -122,7 +141,8 @@ Deno.test("certify fails closed on a calibration with a null value, naming the k
       { permissions: PERMISSIONS },
     );
     assert.equal(r.code, 1);
-    assert.match(r.stderr, /key STRESS_N is null/);
+    assert.match(r.stderr, /certify: CALIBRATION_NULL: .*key STRESS_N is null/);
+    assert.doesNotMatch(r.stderr, /internal error/);
     assert.deepEqual(await listing(dir), ["BUG_KB.json.txt", "bootpack.txt", "cal.json"]);
   });
 });
@@ -133,6 +153,7 @@ const FAST = {
   io_timeout_ms: 500,
   retry_backoff_ms: 1,
   STRESS_N: 3,
+  concurrency_writers: 4,
   variance_envelope: { max_cv: 10, max_p95_over_p50: 100 },
 };
 
@@ -207,26 +228,10 @@ Deno.test("certify on a BootPack that blocks acceptance fails G0 and runs nothin
     }
     assert.equal(r.json["verdict"], "FAIL");
     assert.match(r.stdout, /\[GATE-BLOCK\] CERTIFY_FAILED: 0\/6 gates passed/);
-    assert.deepEqual(await r.hashes(), r.before);
-  });
-});
-
-Deno.test("certify fails G2 when an operation exceeds its budget", async () => {
-  await withTempDir(async (dir) => {
-    const tight = { ...FAST, budgets_ms: { ...FAST.budgets_ms, acceptance: 1 } };
-    const r = await certifyExample(dir, tight);
-    assert.equal(r.code, 1);
-    assert.ok(r.json, r.stderr);
-    const g2 = (r.json["gates"] as GateJson[]).find((g) => g.id === "G2")!;
-    assert.equal(g2.verdict, "FAIL");
-    const acceptance = g2.criteria.find((c) => c.criterion === "acceptance: slowest run")!;
-    assert.equal(acceptance.pass, false);
-    assert.equal(acceptance.required, "<= 1 ms (budgets_ms.acceptance)");
-    const selftest = g2.criteria.find((c) => c.criterion === "selftest: slowest run")!;
-    assert.equal(selftest.pass, true);
-    const g4 = (r.json["gates"] as GateJson[]).find((g) => g.id === "G4")!;
-    assert.equal(g4.criteria.find((c) => c.criterion.startsWith("soft pass"))?.pass, false);
-    assert.match(r.stdout, /^\[FAIL\] G2 Budget .*acceptance: slowest run/m);
+    assert.match(
+      r.stdout,
+      /^\[FAIL\] G0 Preflight \(\d+\.\d s\): acceptance on a copy of the BootPack; selftest on a copy of the BootPack$/m,
+    );
     assert.deepEqual(await r.hashes(), r.before);
   });
 });

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { DEFAULT_CALIBRATION } from "../../lib/core/calibration.ts";
 import type { CliProcessResult } from "../../lib/certify/cli_process.ts";
 import { evaluateStress, runStress, type StressRun } from "../../lib/certify/stress.ts";
+import { checkEnvelope } from "../../lib/certify/variance_envelope.ts";
 import { copyExample, exampleMap, ROOT, withTempDir } from "../_helpers.ts";
 
 const CAL = { ...DEFAULT_CALIBRATION, STRESS_N: 20 };
@@ -12,7 +13,15 @@ function runsOf(n: number, tweak: (r: StressRun) => StressRun = (r) => r): Stres
     { length: n },
     (_, i) =>
       STEPS.map((step) =>
-        tweak({ iteration: i, step, code: 0, stdout: `${step} ok\n`, ms: 50 + (i % 5) })
+        tweak({
+          iteration: i,
+          step,
+          code: 0,
+          stdout: `${step} ok\n`,
+          ms: 50 + (i % 5),
+          floorMs: 20,
+          floorCode: 0,
+        })
       ),
   ).flat();
 }
@@ -71,7 +80,50 @@ Deno.test("evaluateStress() fails missing runs and timings outside the envelope"
   const wide = evaluateStress(STEPS, spread, CAL);
   assert.equal(wide.hardPassRate, 1);
   assert.equal(wide.pass, false);
-  assert.ok(wide.criteria.some((c) => c.name === "acceptance: cv" && !c.pass));
+  assert.ok(
+    wide.criteria.some((c) =>
+      c.name === "acceptance: cv against the floor's (load-normalised)" && !c.pass
+    ),
+  );
+});
+
+Deno.test("evaluateStress() judges the timings against the floor: a busy host passes, a slow tool fails", () => {
+  // A bursty host: one iteration in ten everything takes 3x as long, runs and floors alike.
+  const load = (i: number): number => (i % 10 === 2 ? 3 : 1);
+  const busy = runsOf(
+    20,
+    (r) => ({ ...r, ms: 50 * load(r.iteration), floorMs: 20 * load(r.iteration) }),
+  );
+  const r = evaluateStress(STEPS, busy, CAL);
+  const a = r.steps[0]!;
+  const raw = checkEnvelope(a.stats, CAL.variance_envelope);
+  assert.equal(raw.pass, false, "judged raw, the host's bursts would fail the gate");
+  assert.equal(a.envelope.pass, true, JSON.stringify(a.envelope.criteria));
+  assert.deepEqual([a.envelope.cv, a.envelope.p95OverP50], [0, 1]);
+  assert.equal(r.pass, true, JSON.stringify(r.criteria.filter((c) => !c.pass)));
+  // The same host, and the tool itself 10x slower in a quarter of the runs: only the runs spread.
+  const slow = busy.map((x) => (x.iteration % 4 === 1 ? { ...x, ms: x.ms * 10 } : x));
+  const s = evaluateStress(STEPS, slow, CAL);
+  assert.equal(s.pass, false);
+  assert.equal(s.hardPassRate, 1);
+  for (const what of ["cv", "p95_over_p50"]) {
+    const c = s.criteria.find((x) =>
+      x.name === `acceptance: ${what} against the floor's (load-normalised)`
+    );
+    assert.equal(c?.pass, false, JSON.stringify(s.criteria));
+  }
+});
+
+Deno.test("evaluateStress() fails when a floor process did not run", () => {
+  const r = evaluateStress(
+    STEPS,
+    runsOf(20, (x) => (x.iteration === 4 ? { ...x, floorCode: 1, floorMs: 0 } : x)),
+    CAL,
+  );
+  assert.equal(r.pass, false);
+  const floor = r.criteria.find((c) => c.name.startsWith("floor processes"))!;
+  assert.deepEqual([floor.measured, floor.pass], ["38/40", false]);
+  assert.equal(r.steps[0]!.envelope.pass, false);
 });
 
 Deno.test("runStress() runs STRESS_N iterations, steps in order, at most `parallelism` at once", async () => {
@@ -87,17 +139,24 @@ Deno.test("runStress() runs STRESS_N iterations, steps in order, at most `parall
     running--;
     return { code: 0, stdout: `${args[0]}\n`, stderr: "", ms: 10, timedOut: false };
   };
+  const floor = (): Promise<CliProcessResult> => {
+    calls.push("floor");
+    return Promise.resolve({ code: 0, stdout: "", stderr: "", ms: 5, timedOut: false });
+  };
   const r = await runStress(
     STEPS.map((name) => ({ name, args: [name, "b.txt"] })),
     {
       calibration: { ...CAL, STRESS_N: 7 },
       parallelism: 3,
       run: fake,
+      floor,
       onProgress: (p) => progress.push(p.done),
     },
   );
   assert.equal(r.pass, true);
-  assert.equal(calls.length, 14);
+  assert.equal(calls.length, 28);
+  assert.equal(calls.filter((c) => c === "floor").length, 14);
+  assert.equal(r.steps[0]!.normalizedStats.mean, 2);
   assert.equal(peak, 3);
   assert.deepEqual(progress, [1, 2, 3, 4, 5, 6, 7]);
   assert.deepEqual(r.runs.map((x) => x.step), Array.from({ length: 7 }, () => STEPS).flat());
@@ -122,6 +181,82 @@ Deno.test("runStress() on real processes gives identical outputs on the example"
     assert.equal(r.hardPassRate, 1, JSON.stringify(r.criteria));
     assert.ok(r.steps[0]!.reference.stdout.includes("[PASS]"));
     assert.ok(r.steps[1]!.reference.stdout.startsWith("entries=4|blocking=2|ptr_exists=True"));
+  });
+});
+
+/** Starts `n` processes that burn a CPU each; the returned function kills them. */
+function burnCpus(n: number): () => Promise<void> {
+  const burners = Array.from(
+    { length: n },
+    () =>
+      new Deno.Command("sh", {
+        args: ["-c", "while :; do :; done"],
+        stdin: "null",
+        stdout: "null",
+        stderr: "null",
+      }).spawn(),
+  );
+  return async () => {
+    for (const b of burners) {
+      try {
+        b.kill("SIGKILL");
+      } catch {
+        // Already gone.
+      }
+    }
+    await Promise.all(burners.map((b) => b.status));
+  };
+}
+
+async function stressExample(
+  dir: string,
+  calibration: Record<string, unknown>,
+  options: { readonly burners: number; readonly slowShare: number },
+): Promise<Awaited<ReturnType<typeof runStress>>> {
+  const { bootpack } = await copyExample(dir);
+  await Deno.writeTextFile(`${dir}/cal.json`, JSON.stringify(calibration));
+  const args = [
+    "acceptance",
+    bootpack,
+    "--map",
+    exampleMap(dir),
+    "--calibration",
+    `${dir}/cal.json`,
+  ];
+  const stop = burnCpus(options.burners);
+  try {
+    return await runStress([{ name: "acceptance", args }], {
+      calibration: calibration as unknown as typeof CAL,
+      extraArgs: (i) =>
+        options.slowShare > 0 && i % options.slowShare === 1 ? ["--chaos", "LATENCY"] : [],
+    });
+  } finally {
+    await stop();
+  }
+}
+
+Deno.test("runStress() passes G4 with the built-in envelope while busy loops load both cores", async () => {
+  await withTempDir(async (dir) => {
+    const cal = { ...DEFAULT_CALIBRATION, STRESS_N: 20 };
+    const r = await stressExample(dir, cal, { burners: 2, slowShare: 0 });
+    const failed = r.criteria.filter((c) => !c.pass);
+    const s = r.steps[0];
+    assert.equal(r.pass, true, JSON.stringify({ failed, raw: s?.values, floor: s?.floorValues }));
+    assert.equal(r.hardPassRate, 1);
+  });
+});
+
+Deno.test("runStress() fails G4 with the built-in envelope when LATENCY slows a quarter of the runs", async () => {
+  await withTempDir(async (dir) => {
+    // The slowdown sleeps (no CPU): 2 reads x 2.5 s in runs 1 and 5 of 8, whatever the load.
+    const cal = { ...DEFAULT_CALIBRATION, STRESS_N: 8, chaos_latency_ms: 2500 };
+    const r = await stressExample(dir, cal, { burners: 0, slowShare: 4 });
+    // The output is still right (hard pass), only the time is not: the envelope catches it.
+    assert.equal(r.hardPassRate, 1, JSON.stringify(r.criteria));
+    assert.equal(r.pass, false);
+    const envelope = r.steps[0]!.envelope;
+    assert.equal(envelope.pass, false, JSON.stringify(r.steps[0]!.normalized));
+    assert.equal(envelope.criteria.find((c) => c.key.endsWith("p95_over_p50"))?.pass, false);
   });
 });
 
@@ -153,6 +288,8 @@ Deno.test("deno task stress prints the G4 judgement and exits 0 on the example",
     assert.equal(json.n, 3);
     assert.equal(json.hard_pass_rate, 1);
     assert.equal(json.steps.length, 2);
+    assert.equal(json.steps[0].floor_ms.length, 3);
+    assert.equal(json.steps[0].normalized.length, 3);
     assert.match(new TextDecoder().decode(out.stderr), /stress: 3\/3/);
   });
 });

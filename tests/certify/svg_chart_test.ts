@@ -68,3 +68,19 @@ Deno.test("renderStressChart() escapes names and rejects empty input", () => {
   assert.throws(() => renderStressChart([]), RangeError);
   assert.throws(() => renderStressChart([{ ...S, values: [] }]), RangeError);
 });
+
+Deno.test("renderStressChart() draws a series shown, not judged, without an envelope", () => {
+  const raw: ChartSeries = { ...S, name: "selftest (raw)", envelope: null };
+  const norm: ChartSeries = {
+    ...series("selftest (load-normalised)", [2.1, 2.3, 2]),
+    unit: "x floor",
+  };
+  const svg = renderStressChart([raw, norm]);
+  assert.ok(svg.includes("selftest (raw): 71.2 ± 2.1 ms (n=6), shown, not judged"));
+  assert.ok(
+    svg.includes("selftest (load-normalised): 2.13 ± 0.15 x floor (n=3), inside the envelope"),
+  );
+  assert.equal(svg.match(/p95 limit/g)?.length, 1);
+  assert.match(svg, /selftest \(raw\): n=6, mean 71\.2 ms.*not judged/);
+  assertBalanced(svg);
+});

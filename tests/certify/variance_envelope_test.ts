@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { summarize } from "../../lib/certify/stats.ts";
-import { checkEnvelope } from "../../lib/certify/variance_envelope.ts";
+import { checkEnvelope, checkEnvelopeAgainstFloor } from "../../lib/certify/variance_envelope.ts";
 
 const ENVELOPE = { max_cv: 0.5, max_p95_over_p50: 3 };
 
@@ -46,4 +46,27 @@ Deno.test("checkEnvelope() fails closed on a zero mean or median", () => {
   const r = checkEnvelope(zero, ENVELOPE);
   assert.equal(r.pass, false);
   assert.equal(r.cv, Number.POSITIVE_INFINITY);
+});
+
+Deno.test("checkEnvelopeAgainstFloor() is the raw envelope on a quiet host and discounts a busy one", () => {
+  const limits = { max_cv: 0.5, max_p95_over_p50: 2 };
+  const runs = summarize([100, 400, 110, 105, 420, 98, 102, 380]);
+  // A floor that does not spread: the runs are judged as they are, and their tail fails.
+  const quiet = checkEnvelopeAgainstFloor(runs, summarize([20, 20, 20, 20]), limits);
+  assert.equal(quiet.p95OverP50, runs.p95 / runs.p50);
+  assert.ok(Math.abs(quiet.cv - runs.sd / runs.mean) < 1e-12);
+  assert.equal(quiet.pass, false);
+  // A floor that spreads as much (the host was busy in the same moments): the excess is judged.
+  const busy = checkEnvelopeAgainstFloor(
+    runs,
+    summarize([20, 80, 22, 21, 84, 19, 20, 76]),
+    limits,
+  );
+  assert.equal(busy.pass, true, JSON.stringify(busy.criteria));
+  assert.ok(busy.host !== null && busy.host.p95OverP50 > 3);
+  assert.ok(busy.p95Limit > runs.p95, "the p95 limit is widened by the floor's tail");
+  // Nothing to judge against fails closed.
+  const none = checkEnvelopeAgainstFloor(runs, summarize([0, 0]), limits);
+  assert.equal(none.pass, false);
+  assert.equal(checkEnvelope(runs, limits).pass, false);
 });

@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { DEFAULT_CALIBRATION } from "../../lib/core/calibration.ts";
 import { CHAOS_MODES, FileReadError, readFileStream } from "../../lib/io/file_read.ts";
-import { copyFileHashed, hashFile, hashFiles, mapPool } from "../../lib/io/hash_stream.ts";
+import { copyFileHashed, hashFile, hashFiles } from "../../lib/io/hash_stream.ts";
+import { mapPool } from "../../lib/core/pool.ts";
 import { withTempDir } from "../_helpers.ts";
 
 const calibration = { ...DEFAULT_CALIBRATION, retry_backoff_ms: 1, io_timeout_ms: 500 };
@@ -156,20 +157,4 @@ Deno.test("hashFiles() and copyFileHashed() stay right when chunk buffers are re
       assert(d.sha256 === await gnuSha256(`${dir}/copies/${i}`), `copy file ${i}`);
     }
   });
-});
-
-Deno.test("mapPool() stops at the first error and throws it", async () => {
-  let started = 0;
-  try {
-    await mapPool([1, 2, 3, 4, 5, 6], { concurrency: 2 }, async (n) => {
-      started++;
-      await new Promise((r) => setTimeout(r, 1));
-      if (n === 2) throw new RangeError("two");
-      return n;
-    });
-    throw new Error("no throw");
-  } catch (error) {
-    assert(error instanceof RangeError && error.message === "two");
-  }
-  assert(started < 6, `started ${started}`);
 });

@@ -38,6 +38,7 @@ Deno.test("scripts/concurrency.ts (G1) passes with N writers and reports the che
         kb_valid: true,
         residual_locks: 0,
         residual_temp_files: 0,
+        new_files: [],
         elapsed_ms: 0,
         failures: [],
       },
