@@ -102,7 +102,7 @@ export async function main(args: string[]): Promise<number> {
       calibrationFile: parsed.flags.values["calibration"] as string | undefined,
       kb: parsed.flags.values["kb"] as string | undefined,
       maps: parsed.maps,
-      ...(sign === undefined ? {} : { signKey: resolve(sign) }),
+      ...(sign === undefined ? {} : { signKey: resolve(sign, Deno.cwd()) }),
       tool: `bootpack ${denoJson.version}`,
       commandLine: ["bootpack", "certify", ...rest].map(quote).join(" "),
       onProgress: (message) => printInfo(message),

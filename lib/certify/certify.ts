@@ -138,7 +138,7 @@ export async function certify(bootpack: string, options: CertifyOptions): Promis
     const input = await makeWorkspace(scratch, "input", subject.source);
     const extra = options.calibrationFile === undefined
       ? []
-      : ["--calibration", resolve(options.calibrationFile)];
+      : ["--calibration", resolve(options.calibrationFile, Deno.cwd())];
     const ctx: Context = {
       cal,
       calibrationSource,

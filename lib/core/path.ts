@@ -80,18 +80,23 @@ export function join(dir: string, path: string): string {
 }
 
 /**
- * The absolute form of a path: itself when absolute, else under the current folder.
+ * The absolute form of a path: itself when absolute, else under `cwd` (pure: the caller says
+ * which folder is current, e.g. `Deno.cwd()`).
  *
  * @param path A path.
+ * @param cwd The absolute folder a relative `path` is taken from.
  * @returns An absolute path.
  * @example
  * ```ts
- * import { isAbsolute, resolve } from "./path.ts";
- * if (!isAbsolute(resolve("budgets/calibration.json"))) throw new Error();
+ * import { resolve } from "./path.ts";
+ * if (resolve("budgets/calibration.json", "/repo") !== "/repo/budgets/calibration.json") {
+ *   throw new Error();
+ * }
+ * if (resolve("/etc/kb.json", "/repo") !== "/etc/kb.json") throw new Error();
  * ```
  */
-export function resolve(path: string): string {
-  return isAbsolute(path) ? path : join(Deno.cwd(), path);
+export function resolve(path: string, cwd: string): string {
+  return isAbsolute(path) ? path : join(cwd, path);
 }
 
 /**

@@ -20,8 +20,8 @@ Deno.test("isAbsolute(), join() and resolve() agree with each other", () => {
   assert.equal(join("/kb", "a.json"), "/kb/a.json");
   assert.equal(join("/kb/", "a.json"), "/kb/a.json");
   assert.equal(join("/kb", "/abs/a.json"), "/abs/a.json");
-  assert.equal(resolve("/abs"), "/abs");
-  assert.equal(resolve("rel/x"), join(Deno.cwd(), "rel/x"));
+  assert.equal(resolve("/abs", "/cwd"), "/abs");
+  assert.equal(resolve("rel/x", Deno.cwd()), join(Deno.cwd(), "rel/x"));
 });
 
 Deno.test("fromFileUrl() decodes the URL's path, and refuses other schemes", () => {
