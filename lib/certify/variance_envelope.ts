@@ -60,20 +60,7 @@ export interface EnvelopeCheck {
 export function checkEnvelope(stats: Stats, envelope: VarianceEnvelope): EnvelopeCheck {
   const cv = stats.mean > 0 ? stats.sd / stats.mean : Number.POSITIVE_INFINITY;
   const p95OverP50 = stats.p50 > 0 ? stats.p95 / stats.p50 : Number.POSITIVE_INFINITY;
-  const criteria: EnvelopeCriterion[] = [
-    {
-      key: "variance_envelope.max_cv",
-      measured: cv,
-      limit: envelope.max_cv,
-      pass: cv <= envelope.max_cv,
-    },
-    {
-      key: "variance_envelope.max_p95_over_p50",
-      measured: p95OverP50,
-      limit: envelope.max_p95_over_p50,
-      pass: p95OverP50 <= envelope.max_p95_over_p50,
-    },
-  ];
+  const criteria = envelopeCriteria(cv, p95OverP50, envelope);
   return {
     pass: criteria.every((c) => c.pass),
     cv,
@@ -122,7 +109,26 @@ export function checkEnvelopeAgainstFloor(
   const floorP = ok ? Math.max(1, floor.p95 / floor.p50) : Number.POSITIVE_INFINITY;
   const cv = ok ? Math.max(0, runs.sd / runs.mean - floorCv) : Number.POSITIVE_INFINITY;
   const p95OverP50 = ok ? runs.p95 / runs.p50 / floorP : Number.POSITIVE_INFINITY;
-  const criteria: EnvelopeCriterion[] = [
+  const criteria = envelopeCriteria(cv, p95OverP50, envelope);
+  const width = ok ? envelope.max_cv + floorCv : 0;
+  return {
+    pass: criteria.every((c) => c.pass),
+    cv,
+    p95OverP50,
+    band: { low: Math.max(0, runs.mean * (1 - width)), high: runs.mean * (1 + width) },
+    p95Limit: ok ? runs.p50 * envelope.max_p95_over_p50 * floorP : 0,
+    criteria,
+    host: { cv: floorCv, p95OverP50: floorP },
+  };
+}
+
+/** The envelope's two criteria on the measured (raw or load-normalised) spread. */
+function envelopeCriteria(
+  cv: number,
+  p95OverP50: number,
+  envelope: VarianceEnvelope,
+): EnvelopeCriterion[] {
+  return [
     {
       key: "variance_envelope.max_cv",
       measured: cv,
@@ -136,14 +142,4 @@ export function checkEnvelopeAgainstFloor(
       pass: p95OverP50 <= envelope.max_p95_over_p50,
     },
   ];
-  const width = ok ? envelope.max_cv + floorCv : 0;
-  return {
-    pass: criteria.every((c) => c.pass),
-    cv,
-    p95OverP50,
-    band: { low: Math.max(0, runs.mean * (1 - width)), high: runs.mean * (1 + width) },
-    p95Limit: ok ? runs.p50 * envelope.max_p95_over_p50 * floorP : 0,
-    criteria,
-    host: { cv: floorCv, p95OverP50: floorP },
-  };
 }
