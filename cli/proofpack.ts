@@ -5,9 +5,10 @@
  */
 
 import denoJson from "../deno.json" with { type: "json" };
-import { CalibrationError } from "../lib/core/calibration.ts";
-import { FileReadError } from "../lib/io/file_read.ts";
-import { ExportError, exportProofpack, type PackProgress } from "../lib/proofpack/export.ts";
+import { codeOf, messageOf } from "../lib/core/error.ts";
+import { escapeText } from "../lib/core/escape.ts";
+import { removeAllOwnedDirs } from "../lib/io/owned_dir.ts";
+import { exportProofpack, type PackProgress } from "../lib/proofpack/export.ts";
 import { SUMS_FILE } from "../lib/proofpack/manifest.ts";
 import { replayProofpack, type ReplayReport } from "../lib/proofpack/replay.ts";
 import { verifyProofpack, type VerifyReport } from "../lib/proofpack/verify.ts";
@@ -22,7 +23,8 @@ import {
 } from "./_common.ts";
 import { printError, printInfo, writeStderr, writeStdout } from "./_output.ts";
 
-const USAGE = `Usage: bootpack proofpack export --out DIR [--bootpack FILE] [--kb FILE] [FILE...]
+const USAGE =
+  `Usage: bootpack proofpack export --out DIR [--bootpack FILE] [--kb FILE] [--map FROM=TO]... [FILE...]
        bootpack proofpack verify DIR [--json] [--root HEX]
        bootpack proofpack replay DIR [--cli PATH] [--json] [--root HEX]`;
 
@@ -125,14 +127,8 @@ export async function main(args: string[]): Promise<number> {
       writeStderr(`${USAGE}\nRun bootpack proofpack --help for details.\n`);
       return 2;
     }
-    if (
-      error instanceof ExportError || error instanceof FileReadError ||
-      error instanceof CalibrationError
-    ) {
-      printError(`proofpack: ${error.message}`);
-      return 1;
-    }
-    throw error;
+    printError(`proofpack: ${codeOf(error, "PROOFPACK_FAILED")}: ${escapeText(messageOf(error))}`);
+    return 1;
   }
 }
 
@@ -159,6 +155,34 @@ async function runExport(args: string[]): Promise<number> {
   const chaos = chaosOf(flags);
   const calibration = await calibrationOf(flags);
   const createdAt = sourceDateEpoch();
+  // Interrupted, export removes what it created (and only that), then stops.
+  const onSignal = (): void => {
+    removeAllOwnedDirs();
+    printError("proofpack: interrupted: removed the partial pack");
+    Deno.exit(130);
+  };
+  const signals: Deno.Signal[] = Deno.build.os === "windows" ? ["SIGINT"] : ["SIGINT", "SIGTERM"];
+  for (const s of signals) Deno.addSignalListener(s, onSignal);
+  try {
+    return await exportAndPrint(out, flags, { bootpack, kb, maps, chaos, calibration, createdAt });
+  } finally {
+    for (const s of signals) Deno.removeSignalListener(s, onSignal);
+  }
+}
+
+async function exportAndPrint(
+  out: string,
+  flags: ParsedFlags,
+  o: {
+    bootpack: string | undefined;
+    kb: string | undefined;
+    maps: ReturnType<typeof mapsOf>;
+    chaos: ReturnType<typeof chaosOf>;
+    calibration: Awaited<ReturnType<typeof calibrationOf>>;
+    createdAt: Date | undefined;
+  },
+): Promise<number> {
+  const { bootpack, kb, maps, chaos, calibration, createdAt } = o;
   const result = await exportProofpack(out, {
     bootpack,
     kb,
@@ -225,7 +249,7 @@ async function runReplay(args: string[]): Promise<number> {
   });
   if (flags.values["json"]) writeStdout(JSON.stringify(report, null, 2) + "\n");
   else writeStdout(formatReplay(report));
-  return report.ok ? 0 : 1;
+  return report.ok ? 0 : report.missingTool ? 2 : 1;
 }
 
 /**
@@ -266,8 +290,8 @@ export function formatVerify(r: VerifyReport): string {
   lines.push(`root: ${r.root ?? "NA"}`);
   lines.push(
     r.ok
-      ? `[PASS] proofpack ${r.dir} verified: ${r.listed} files`
-      : `[FAIL] proofpack ${r.dir} does not verify`,
+      ? `[PASS] proofpack ${r.dir} verified: ${r.listed} files; ${r.proof.statement}`
+      : `[FAIL] proofpack ${r.dir} does not verify; proves ${r.proof.statement}`,
   );
   return lines.join("\n") + "\n";
 }
@@ -284,19 +308,28 @@ function printable(text: string): string {
 function formatReplay(r: ReplayReport): string {
   const lines = [formatVerify(r.verify).trimEnd()];
   for (const p of r.problems) lines.push(`INVALID ${printable(p.file)}: ${printable(p.message)}`);
+  if (r.tool !== null) {
+    lines.push(`tool: ${printable(r.tool.path)} (${r.tool.source}) sha256 ${r.tool.sha256}`);
+  }
   for (const g of r.gates) {
     lines.push(
       `${g.name}: ${
         g.ok ? "SAME" : "DIFFERENT"
-      } (exit ${g.exitCode}, recorded ${g.recordedExitCode}; output ${
+      } (recorded ${g.recordedVerdict}, exit ${g.exitCode}, recorded ${g.recordedExitCode}; output ${
         g.sameOutput ? "identical" : "differs"
       })`,
     );
   }
+  const proven = r.verify.proof.statement;
   lines.push(
-    r.ok
-      ? `[PASS] proofpack ${r.verify.dir} replayed: ${r.gates.length} gate(s) identical`
-      : `[FAIL] proofpack ${r.verify.dir} does not replay`,
+    !r.ok
+      ? `[FAIL] proofpack ${r.verify.dir} does not replay`
+      : r.reproduced === "GATE-BLOCK"
+      ? `[REPRODUCED-BLOCK] proofpack ${r.verify.dir}: the recorded GATE-BLOCK was reproduced ` +
+        `(the BootPack does not pass); ${proven}`
+      : r.gates.length === 0
+      ? `[PASS] proofpack ${r.verify.dir}: no gate recorded, nothing replayed; ${proven}`
+      : `[PASS] proofpack ${r.verify.dir} replayed: ${r.gates.length} gate(s) identical; ${proven}`,
   );
   return lines.join("\n") + "\n";
 }
@@ -347,18 +380,13 @@ function sourceDateEpoch(): Date | undefined {
   return new Date(Number(value) * 1000);
 }
 
-function cliToReplayWith(flags: ParsedFlags): string {
+function cliToReplayWith(flags: ParsedFlags): string | undefined {
   const given = stringFlag(flags, "cli");
   if (given !== undefined) return given;
-  let env: string | undefined;
   try {
-    env = Deno.env.get("BOOTPACK_CLI");
+    const env = Deno.env.get("BOOTPACK_CLI");
+    return env === "" ? undefined : env;
   } catch {
-    env = undefined; // no permission to read it: same as unset
+    return undefined; // no permission to read it: same as unset
   }
-  if (env !== undefined && env !== "") return env;
-  throw new UsageError(
-    "Cannot tell which bootpack CLI to replay the gates with: give --cli PATH or set BOOTPACK_CLI " +
-      "(bootpack's cli.ts)",
-  );
 }

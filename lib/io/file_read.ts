@@ -19,6 +19,7 @@
 import type { Calibration } from "../core/calibration.ts";
 import { retry, RetryExhaustedError } from "../core/retry.ts";
 import { messageOf } from "../core/error.ts";
+import { constants as fsConstants, promises as fsPromises } from "node:fs";
 
 /** The chaos fault modes of gate G3. */
 export const CHAOS_MODES = ["TIMEOUT", "ERROR", "PARTIAL", "EMPTY", "CORRUPT", "LATENCY"] as const;
@@ -33,7 +34,8 @@ export type FileReadCode =
   | "NOT_A_FILE"
   | "IO_TIMEOUT"
   | "IO_ERROR"
-  | "IO_SHORT_READ";
+  | "IO_SHORT_READ"
+  | "CHANGED";
 
 /** A file that could not be read; `attempts` counts the tries made (1 + retries at most). */
 export class FileReadError extends Error {
@@ -72,6 +74,21 @@ export interface ReadFileOptions {
   readonly chaos?: ChaosMode | undefined;
   /** Called before each retry, e.g. for a progress message. */
   readonly onRetry?: (attempt: number, error: FileReadError) => void;
+  /**
+   * The file must be this one (device and inode from an earlier `Deno.lstat`): it is then opened
+   * without following a symlink and without blocking on a FIFO, and the open handle's own stat must
+   * show a regular file with this identity, so nothing swapped in after the check is read
+   * (`CHANGED`, never retried). Default: opened as any path is.
+   */
+  readonly expect?: FileIdentity | undefined;
+}
+
+/** What identifies a file: its device and inode, as `Deno.lstat` gives them. */
+export interface FileIdentity {
+  /** Device id. */
+  readonly dev: number;
+  /** Inode number (`null` where the platform has none: the check then compares the device only). */
+  readonly ino: number | null;
 }
 
 /**
@@ -176,7 +193,7 @@ async function attemptRead(path: string, options: ReadFileOptions): Promise<Uint
     ? new Promise<never>(() => {
       hang = setTimeout(() => {}, cal.io_timeout_ms * 2);
     })
-    : readOnce(path, chaos);
+    : readOnce(path, chaos, options.expect);
   try {
     return await Promise.race([read, timeout]);
   } finally {
@@ -185,8 +202,18 @@ async function attemptRead(path: string, options: ReadFileOptions): Promise<Uint
   }
 }
 
+/** The part of an open file the reads use (a `Deno.FsFile`, or a checked handle). */
+interface OpenFile {
+  read(buf: Uint8Array): Promise<number | null>;
+  close(): void;
+}
+
 /** Opens a regular file for reading and gives its size (the size a complete read must reach). */
-async function openRegularFile(path: string): Promise<{ file: Deno.FsFile; size: number }> {
+async function openRegularFile(
+  path: string,
+  expect: FileIdentity | undefined,
+): Promise<{ file: OpenFile; size: number }> {
+  if (expect !== undefined) return await openChecked(path, expect);
   let file: Deno.FsFile;
   try {
     file = await Deno.open(path, { read: true });
@@ -205,11 +232,15 @@ async function openRegularFile(path: string): Promise<{ file: Deno.FsFile; size:
   }
 }
 
-async function readOnce(path: string, chaos: ChaosMode | undefined): Promise<Uint8Array> {
+async function readOnce(
+  path: string,
+  chaos: ChaosMode | undefined,
+  expect: FileIdentity | undefined,
+): Promise<Uint8Array> {
   if (chaos === "ERROR") {
     throw new FileReadError("IO_ERROR", path, `Cannot read "${path}": input/output error (chaos)`);
   }
-  const { file, size } = await openRegularFile(path);
+  const { file, size } = await openRegularFile(path, expect);
   try {
     let data = await readAll(file, size, path);
     if (chaos === "PARTIAL") data = data.subarray(0, Math.floor(data.length / 2));
@@ -232,7 +263,55 @@ async function readOnce(path: string, chaos: ChaosMode | undefined): Promise<Uin
   }
 }
 
-async function readAll(file: Deno.FsFile, size: number, path: string): Promise<Uint8Array> {
+/**
+ * Opens with O_NOFOLLOW and O_NONBLOCK (a symlink fails, a FIFO never blocks), then compares the
+ * handle's stat with the expected identity: what is read is what was checked.
+ */
+async function openChecked(
+  path: string,
+  expect: FileIdentity,
+): Promise<{ file: OpenFile; size: number }> {
+  const flags = fsConstants.O_RDONLY | (fsConstants.O_NOFOLLOW ?? 0) |
+    (fsConstants.O_NONBLOCK ?? 0);
+  let handle: fsPromises.FileHandle;
+  try {
+    handle = await fsPromises.open(path, flags);
+  } catch (error) {
+    const code = (error as { code?: string }).code;
+    if (code === "ELOOP" || code === "EMLINK") {
+      throw new FileReadError("CHANGED", path, `Cannot read "${path}": it is now a symlink`);
+    }
+    if (code === "ENOENT") throw classify(new Deno.errors.NotFound(), path);
+    if (code === "EACCES" || code === "EPERM") {
+      throw classify(new Deno.errors.PermissionDenied(), path);
+    }
+    throw classify(error, path);
+  }
+  try {
+    const info = await handle.stat();
+    const same = info.dev === expect.dev && (expect.ino === null || info.ino === expect.ino);
+    if (!info.isFile() || !same) {
+      throw new FileReadError(
+        "CHANGED",
+        path,
+        `Cannot read "${path}": it was replaced after it was checked`,
+      );
+    }
+    const file: OpenFile = {
+      read: async (buf) => {
+        const { bytesRead } = await handle.read(buf, 0, buf.length, null);
+        return bytesRead === 0 && buf.length > 0 ? null : bytesRead;
+      },
+      close: () => void handle.close().catch(() => {}),
+    };
+    return { file, size: info.size };
+  } catch (error) {
+    await handle.close().catch(() => {});
+    throw classify(error, path);
+  }
+}
+
+async function readAll(file: OpenFile, size: number, path: string): Promise<Uint8Array> {
   let buf = new Uint8Array(Math.max(size, 0) + 1);
   let used = 0;
   for (;;) {
@@ -326,7 +405,7 @@ async function attemptStream<T>(
   if (chaos === "ERROR") {
     throw new FileReadError("IO_ERROR", path, `Cannot read "${path}": input/output error (chaos)`);
   }
-  const { file, size } = await openRegularFile(path);
+  const { file, size } = await openRegularFile(path, options.expect);
   try {
     const chunkSize = Math.max(1, options.chunkSize ?? 1 << 20);
     const limit = chaos === "PARTIAL" ? Math.floor(size / 2) : chaos === "EMPTY" ? 0 : Infinity;
@@ -346,7 +425,7 @@ async function attemptStream<T>(
 }
 
 async function* streamChunks(
-  file: Deno.FsFile,
+  file: OpenFile,
   size: number,
   path: string,
   o: { chunkSize: number; limit: number; corruptAt: number; timeoutMs: number; hang: boolean },
@@ -408,7 +487,7 @@ function giveBuffer(buffer: Uint8Array): void {
 }
 
 async function readChunk(
-  file: Deno.FsFile,
+  file: OpenFile,
   buf: Uint8Array,
   path: string,
   timeoutMs: number,

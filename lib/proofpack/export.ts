@@ -16,7 +16,7 @@ import { runGate } from "../gates/gate.ts";
 import { formatGateText } from "../gates/format.ts";
 import { copyFileHashed, type FileDigest, mapPool } from "../io/hash_stream.ts";
 import { comparePackPaths, findPackPathClash, packPathProblem } from "./pack_path.ts";
-import { fromLongPath, type PathMapping, resolvePointerPath } from "../bootpack/pointer_path.ts";
+import { type PathMapping, resolvePointerPath } from "../bootpack/pointer_path.ts";
 import {
   COMMANDS_FILE,
   type GateRecord,
@@ -35,6 +35,9 @@ import {
 } from "./manifest.ts";
 import { encodeVerifyPs1, renderReplaySh } from "./scripts.ts";
 import { sha256Hex } from "../core/sha256.ts";
+import { messageOf } from "../core/error.ts";
+import { OwnedDir } from "../io/owned_dir.ts";
+import { gateArgs, placeKb } from "./gate_plan.ts";
 
 /** Progress of an export or a verify, for a progress line. */
 export interface PackProgress {
@@ -88,14 +91,18 @@ export interface ExportResult {
 
 /** An export that cannot be done: bad input (unsafe name, clash, symlink, unreadable file). */
 export class ExportError extends Error {
+  /** Stable reason code, e.g. `OUT_EXISTS`, `NAME_UNSAFE`, `NAME_CLASH`, `SOURCE_INVALID`. */
+  readonly code: string;
   /**
    * Creates the error.
    *
    * @param message What is wrong: `Cannot <action> "<value>": <state>`.
+   * @param code Stable reason code. Default `EXPORT_INVALID`.
    */
-  constructor(message: string) {
+  constructor(message: string, code = "EXPORT_INVALID") {
     super(message);
     this.name = "ExportError";
+    this.code = code;
   }
 }
 
@@ -105,7 +112,8 @@ interface Source {
 }
 
 /**
- * Exports a proofpack into `dir`, which must not exist or be an empty folder.
+ * Exports a proofpack into `dir`, which must not exist: export never writes into or over anything
+ * (a folder that appears at `dir` while it runs makes it fail, and stays).
  *
  * The gates run in-process on the pack's own copies, opened from the pack's folder (`cwd`) so that
  * every path they print is pack-relative, as in a replay; the process's working directory is not
@@ -139,11 +147,11 @@ export async function exportProofpack(
   const calibration = options.calibration ?? DEFAULT_CALIBRATION;
   const read = { calibration, chaos: options.chaos };
   const outDir = absolute(dir);
-  await checkTarget(dir, outDir);
 
   // 1. Plan: which file goes where, and with which gate commands.
   const sources: Source[] = [];
   let bootpackPath: string | null = null;
+  let kbPath: string | null = null;
   let map: string | null = null;
   if (options.bootpack !== undefined) {
     bootpackPath = `evidence/${basename(options.bootpack)}`;
@@ -151,6 +159,7 @@ export async function exportProofpack(
     const plan = await planKb(options.bootpack, options, read);
     if (plan) {
       sources.push({ src: plan.src, path: plan.path });
+      kbPath = plan.path;
       map = plan.map;
     }
   } else if (options.kb !== undefined) {
@@ -162,7 +171,10 @@ export async function exportProofpack(
   for (const s of sources) {
     const problem = packPathProblem(s.path);
     if (problem !== null) {
-      throw new ExportError(`Cannot export "${s.src}" as "${s.path}": the name ${problem}`);
+      throw new ExportError(
+        `Cannot export "${s.src}" as "${s.path}": the name ${problem}`,
+        "NAME_UNSAFE",
+      );
     }
   }
   const clash = findPackPathClash(sources.map((s) => s.path));
@@ -172,17 +184,18 @@ export async function exportProofpack(
         clash[0]
       }" (the same name, or the same but for case or ` +
         `Unicode normalization; every verifier must read one name one way)`,
+      "NAME_CLASH",
     );
   }
   let totalBytes = 0;
   for (const s of sources) totalBytes += await checkSource(s.src);
 
-  // 2. Build the pack in a temporary sibling folder.
-  const tmp = `${outDir}.partial-${crypto.randomUUID().slice(0, 8)}`;
-  await Deno.mkdir(tmp);
+  // 2. Reserve the output name and build the pack in this run's partial sibling folder.
+  const owned = await reserve(dir, outDir);
+  const tmp = owned.work;
   try {
     await Deno.mkdir(`${tmp}/evidence`);
-    await Deno.mkdir(`${tmp}/gates`);
+    if (bootpackPath !== null) await Deno.mkdir(`${tmp}/gates`);
     for (const s of sources) {
       const parent = s.path.slice(0, s.path.lastIndexOf("/"));
       await Deno.mkdir(`${tmp}/${parent}`, { recursive: true });
@@ -214,29 +227,24 @@ export async function exportProofpack(
     const gates: GateRecord[] = [];
     if (bootpackPath !== null) {
       for (const name of ["acceptance", "selftest"] as const) {
-        const args = [name, bootpackPath, ...(map === null ? [] : ["--map", map])];
+        const args = gateArgs(name, bootpackPath, map);
         // Run from the pack's folder, so that every path the gates print is pack-relative.
-        const text = formatGateText(
-          await runGate(name, bootpackPath!, {
-            maps: map === null
-              ? []
-              : [{ from: map.slice(0, map.lastIndexOf("=")), to: "evidence" }],
-            calibration,
-            chaos: options.chaos,
-            cwd: tmp,
-          }),
-        );
+        const report = await runGate(name, bootpackPath, {
+          maps: map === null ? [] : [{ from: map.slice(0, map.lastIndexOf("=")), to: "evidence" }],
+          calibration,
+          chaos: options.chaos,
+          cwd: tmp,
+        });
         const output = `gates/${name}.txt`;
-        await put(output, text);
-        const verdictLine = text.trimEnd().split("\n").at(-1) ?? "";
-        const pass = verdictLine.startsWith("[PASS]");
+        await put(output, formatGateText(report));
+        const pass = report.verdict.pass;
         gates.push({
           name,
           args,
           exit_code: pass ? 0 : 1,
           output,
           verdict: pass ? "PASS" : "GATE-BLOCK",
-          warnings: text.split("\n").filter((l) => l.startsWith("[WARN] ")).length,
+          warnings: report.warnings.length,
         });
       }
       await put(COMMANDS_FILE, renderGateCommands(gates));
@@ -245,7 +253,7 @@ export async function exportProofpack(
     // 4. Toolchain, scripts, inventory, statement, sums.
     const version = options.toolVersion ?? "unknown";
     await put(TOOLCHAIN_FILE, renderToolchain(version));
-    await put(REPLAY_FILE, renderReplaySh(gates), 0o755);
+    await put(REPLAY_FILE, renderReplaySh(), 0o755);
     await put(VERIFY_FILE, encodeVerifyPs1());
     const created = (options.createdAt ?? new Date()).toISOString().replace(/\.\d{3}Z$/, "Z");
     const manifestText = renderManifest({
@@ -253,6 +261,7 @@ export async function exportProofpack(
       created,
       tool: { name: "bootpack", version },
       files: content,
+      ...(bootpackPath === null ? {} : { inputs: { bootpack: bootpackPath, kb: kbPath } }),
     });
     await put(MANIFEST_FILE, manifestText);
     const subjects = content.slice();
@@ -263,8 +272,12 @@ export async function exportProofpack(
     await Deno.writeFile(`${tmp}/${SUMS_FILE}`, sumsBytes, { createNew: true, mode: 0o644 });
     const root = await sha256Hex(sumsBytes);
 
-    // 5. Into place.
-    await moveIntoPlace(tmp, outDir, dir);
+    // 5. Into place, unless something appeared at --out meanwhile (then it is left as it is).
+    try {
+      await owned.publish();
+    } catch (error) {
+      throw new ExportError(`Cannot export into "${dir}": ${messageOf(error)}`, "OUT_CHANGED");
+    }
     return {
       dir,
       root,
@@ -272,7 +285,7 @@ export async function exportProofpack(
       gates,
     };
   } catch (error) {
-    await Deno.remove(tmp, { recursive: true }).catch(() => {});
+    await owned.discard();
     throw error;
   }
 }
@@ -336,14 +349,11 @@ async function planKb(
       ? null
       : { src: options.kb, path: `evidence/${basename(options.kb)}`, map: null };
   }
-  const plain = fromLongPath(pointerPath);
-  const cut = Math.max(plain.lastIndexOf("/"), plain.lastIndexOf("\\"));
-  const name = plain.slice(cut + 1);
-  const from = cut === -1 ? null : plain.slice(0, cut);
-  if (from !== null && (from.trim() === "" || from.includes("=") || from.trim() !== from)) {
+  const placed = placeKb(pointerPath);
+  if (typeof placed === "string") {
     throw new ExportError(
-      `Cannot map the POINTER's Path "${pointerPath}" into the pack: its folder cannot be ` +
-        `written as --map FROM=evidence`,
+      `Cannot map the POINTER's Path "${pointerPath}" into the pack: ${placed}`,
+      "POINTER_UNMAPPABLE",
     );
   }
   let src = options.kb;
@@ -355,26 +365,25 @@ async function planKb(
     if (!resolved.ok) {
       throw new ExportError(
         `Cannot find the KB of "${bootpack}": ${resolved.reason}; give --kb FILE or --map FROM=TO`,
+        "KB_NOT_FOUND",
       );
     }
     src = resolved.path;
   }
-  return { src, path: `evidence/${name}`, map: from === null ? null : `${from}=evidence` };
+  return { src, path: placed.kb, map: placed.map };
 }
 
-async function checkTarget(dir: string, outDir: string): Promise<void> {
-  let info: Deno.FileInfo;
+async function reserve(dir: string, outDir: string): Promise<OwnedDir> {
   try {
-    info = await Deno.lstat(outDir);
+    return await OwnedDir.create(outDir);
   } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return;
-    throw error;
-  }
-  if (!info.isDirectory) {
-    throw new ExportError(`Cannot export into "${dir}": it exists and is not a folder`);
-  }
-  for await (const _ of Deno.readDir(outDir)) {
-    throw new ExportError(`Cannot export into "${dir}": the folder is not empty`);
+    if (error instanceof Deno.errors.AlreadyExists) {
+      throw new ExportError(
+        `Cannot export into "${dir}": it exists (export never writes into or over anything)`,
+        "OUT_EXISTS",
+      );
+    }
+    throw new ExportError(`Cannot export into "${dir}": ${messageOf(error)}`, "OUT_UNWRITABLE");
   }
 }
 
@@ -384,31 +393,20 @@ async function checkSource(src: string): Promise<number> {
     info = await Deno.lstat(src);
   } catch (error) {
     if (error instanceof Deno.errors.NotFound) {
-      throw new ExportError(`Cannot export "${src}": no such file`);
+      throw new ExportError(`Cannot export "${src}": no such file`, "SOURCE_MISSING");
     }
-    throw new ExportError(`Cannot export "${src}": ${(error as Error).message}`);
+    throw new ExportError(`Cannot export "${src}": ${messageOf(error)}`, "SOURCE_UNREADABLE");
   }
   if (info.isSymlink) {
-    throw new ExportError(`Cannot export "${src}": it is a symlink (give the file it points to)`);
+    throw new ExportError(
+      `Cannot export "${src}": it is a symlink (give the file it points to)`,
+      "SOURCE_SYMLINK",
+    );
   }
-  if (!info.isFile) throw new ExportError(`Cannot export "${src}": not a regular file`);
+  if (!info.isFile) {
+    throw new ExportError(`Cannot export "${src}": not a regular file`, "SOURCE_NOT_FILE");
+  }
   return info.size;
-}
-
-async function moveIntoPlace(tmp: string, outDir: string, dir: string): Promise<void> {
-  try {
-    await Deno.rename(tmp, outDir);
-    return;
-  } catch (error) {
-    // An empty target folder: Linux renames over it, Windows does not. Remove it (which fails if
-    // something appeared in it meanwhile) and try once more.
-    try {
-      await Deno.remove(outDir);
-      await Deno.rename(tmp, outDir);
-    } catch {
-      throw new ExportError(`Cannot export into "${dir}": ${(error as Error).message}`);
-    }
-  }
 }
 
 function absolute(path: string): string {

@@ -189,7 +189,10 @@ Deno.test("a fresh pack verifies (CLI, exit 0) and replays (replay.sh and CLI, e
     const v = await runProofpack(["verify", pack, "--root", result.root.toLowerCase()]);
     assert(v.code === 0, v.stdout + v.stderr);
     assert(
-      v.stdout.endsWith(`root: ${result.root}\n[PASS] proofpack ${pack} verified: 11 files\n`),
+      v.stdout.endsWith(
+        `root: ${result.root}\n[PASS] proofpack ${pack} verified: 11 files; matches root digest ` +
+          `${result.root}\n`,
+      ),
       v.stdout,
     );
     const j = await runProofpack(["verify", pack, "--json"]);
@@ -244,7 +247,9 @@ Deno.test("verify shows control characters in names escaped, never raw", async (
     const sh = await runReplaySh(pack);
     assert(sh.code === 1 && !sh.stderr.includes("\r"), JSON.stringify(sh.stderr));
     assert(
-      sh.stderr.includes("replay: FAIL: extra: $'evil\\n[PASS] proofpack verified\\r'"),
+      sh.stderr.includes(
+        "replay: FAIL: unsafe name (control character): $'evil\\n[PASS] proofpack verified\\r'",
+      ),
       sh.stderr,
     );
   });
@@ -395,7 +400,10 @@ Deno.test("proofpack replay needs --cli or BOOTPACK_CLI: exit 2 otherwise", asyn
   await withTempDir(async (dir) => {
     const { pack } = await makePack(dir);
     const none = await runProofpack(["replay", pack], { BOOTPACK_CLI: "" });
-    assert(none.code === 2 && none.stderr.includes("--cli PATH or set BOOTPACK_CLI"), none.stderr);
+    assert(
+      none.code === 2 && none.stdout.includes("give --cli FILE or set BOOTPACK_CLI"),
+      none.stderr,
+    );
     // A relative --cli is relative to the working directory (the repository root here).
     const given = await runProofpack(["replay", pack, "--cli", "cli.ts", "--json"], {
       BOOTPACK_CLI: "",
