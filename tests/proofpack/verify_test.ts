@@ -3,7 +3,15 @@ import { DEFAULT_CALIBRATION } from "../../lib/core/calibration.ts";
 import { replayProofpack } from "../../lib/proofpack/replay.ts";
 import { verifyProofpack } from "../../lib/proofpack/verify.ts";
 import { CLI, ROOT, withTempDir } from "../_helpers.ts";
-import { copyTree, forge, makePack, rehash, runProofpack, runReplaySh } from "../_proofpack.ts";
+import {
+  copyTree,
+  forge,
+  makePack,
+  rehash,
+  runProofpack,
+  runReplaySh,
+  runVerifyPs1,
+} from "../_proofpack.ts";
 
 /** A tampering: what to do to a fresh copy of the pack, and what verify must name. */
 interface Tamper {
@@ -203,6 +211,9 @@ Deno.test("a fresh pack verifies (CLI, exit 0) and replays (replay.sh and CLI, e
     assert(r.stdout.includes("acceptance: SAME") && r.stdout.includes("selftest: SAME"), r.stdout);
     const sh = await runReplaySh(pack);
     assert(sh.code === 0, sh.stderr);
+    const ps = await runVerifyPs1(pack, ["-Root", result.root]);
+    assert(ps.code === 0, ps.stdout + ps.stderr);
+    assert(ps.stdout.endsWith(`[PASS] matches root digest ${result.root}\n`), ps.stdout);
   });
 });
 
@@ -223,6 +234,10 @@ Deno.test("verify names the path and exits 1, and replay.sh exits non-zero, for 
         assert(!v.stderr.includes("internal error"), v.stderr);
         const sh = await runReplaySh(copy);
         assert(sh.code !== 0, `replay.sh exit ${sh.code}\n${sh.stderr}`);
+        // verify.ps1 run for real under PowerShell 7 agrees: it fails too.
+        const ps = await runVerifyPs1(copy);
+        assert(ps.code === 1, `verify.ps1 exit ${ps.code}\n${ps.stdout}${ps.stderr}`);
+        assert(ps.stdout.includes("[FAIL]"), ps.stdout);
         // A tampered replay.sh cannot be trusted to say why; it must still not exit 0.
         if (!tamper.name.endsWith("replay.sh")) {
           assert(sh.stderr.includes("replay: FAIL"), sh.stderr);

@@ -10,6 +10,8 @@
 # -Root HEX: the root digest recorded at export (SHA256 of SHA256SUMS.txt) must match.
 # -PubKey PUB.pem: the DSSE envelope statement.intoto.dsse.json must be signed by this key
 # (PowerShell 7 only: on Windows PowerShell 5.1 the signature cannot be checked and this fails).
+# Then checks that MANIFEST.json lists the same files, SHA256 and sizes (it does not check the
+# statement or the gate record: bootpack proofpack verify does).
 # Prints one line per problem: UNSAFE, SYMLINK, SPECIAL, MISSING, MODIFIED, EXTRA, INVALID.
 # Exit: 0 every listed file is present and matches and nothing is extra; 1 otherwise.
 [CmdletBinding()]
@@ -229,7 +231,43 @@ if ($bad -gt 0) {
   Fail ('FAIL: ' + $bad + ' problem(s); ' + $ok + ' file(s) match')
 }
 
-# 4. What was proven.
+# 4. MANIFEST.json lists the same files as SHA256SUMS.txt (but the pack's own), same SHA256 and size.
+$own = @('MANIFEST.json', 'statement.intoto.UNSIGNED.json', $dsseName)
+if (-not $expected.ContainsKey('MANIFEST.json')) {
+  Fail ('INVALID: MANIFEST.json is not listed in ' + $sumsName)
+}
+try {
+  $manifest = [System.IO.File]::ReadAllText([System.IO.Path]::Combine($Pack, 'MANIFEST.json'), $utf8) | ConvertFrom-Json
+  $claimed = @($manifest.files)
+} catch {
+  Fail 'INVALID: MANIFEST.json is not valid JSON'
+}
+$seen = New-Object -TypeName 'System.Collections.Generic.HashSet[string]' -ArgumentList @([System.StringComparer]::Ordinal)
+foreach ($entry in $claimed) {
+  $rel = [string]$entry.path
+  if (-not $expected.ContainsKey($rel) -or ($own -ccontains $rel) -or -not $seen.Add($rel)) {
+    Write-Output ('INVALID: MANIFEST.json lists ' + $rel + ', which ' + $sumsName + ' does not')
+    $bad = $bad + 1
+    continue
+  }
+  $full = [System.IO.Path]::Combine($Pack, $rel.Replace('/', $sep))
+  $size = (Get-Item -LiteralPath $full -Force).Length
+  if (-not [string]::Equals([string]$entry.sha256, $expected[$rel], [System.StringComparison]::OrdinalIgnoreCase) -or [string]$entry.size -ne [string]$size) {
+    Write-Output ('INVALID: MANIFEST.json gives ' + $rel + ' another SHA256 or size')
+    $bad = $bad + 1
+  }
+}
+foreach ($rel in $order) {
+  if (-not ($own -ccontains $rel) -and -not $seen.Contains($rel)) {
+    Write-Output ('INVALID: MANIFEST.json does not list ' + $rel)
+    $bad = $bad + 1
+  }
+}
+if ($bad -gt 0) {
+  Fail ('FAIL: ' + $bad + ' problem(s) in MANIFEST.json')
+}
+
+# 5. What was proven.
 $proven = 'self-consistent only (does not prove against anyone who can rewrite the sums)'
 if ($Root -ne '') {
   $proven = 'matches root digest ' + $rootHex
