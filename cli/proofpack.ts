@@ -306,7 +306,11 @@ function printable(text: string): string {
 }
 
 function formatReplay(r: ReplayReport): string {
-  const lines = [formatVerify(r.verify).trimEnd()];
+  // The verify step's own verdict line is not the replay's: one verdict line per output.
+  const verified = formatVerify(r.verify).trimEnd().split("\n");
+  const lines = r.verify.ok
+    ? [...verified.slice(0, -1), `verify: PASS (${r.verify.listed} files)`]
+    : verified;
   for (const p of r.problems) lines.push(`INVALID ${printable(p.file)}: ${printable(p.message)}`);
   if (r.tool !== null) {
     lines.push(`tool: ${printable(r.tool.path)} (${r.tool.source}) sha256 ${r.tool.sha256}`);

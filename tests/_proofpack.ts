@@ -46,11 +46,15 @@ export { exampleMap };
  * Runs the pack's own `replay.sh` with bash, replaying with this repository's CLI.
  *
  * @param pack The pack's folder.
+ * @param args Further arguments (`--root HEX`).
  * @returns Exit code and output.
  */
-export async function runReplaySh(pack: string): Promise<CliResult> {
+export async function runReplaySh(
+  pack: string,
+  args: readonly string[] = [],
+): Promise<CliResult> {
   const out = await new Deno.Command("bash", {
-    args: [`${pack}/replay.sh`],
+    args: [`${pack}/replay.sh`, ...args],
     cwd: "/",
     env: { BOOTPACK_CLI: CLI, NO_COLOR: "1" },
     stdout: "piped",

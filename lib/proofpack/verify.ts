@@ -195,6 +195,7 @@ export async function verifyProofpack(
     );
   }
   findExtras(tree, listed, f);
+  f.inventoried = tree.unreadable.length === 0;
   if (f.unsafe.length > 0 || f.problems.length > 0) return f.report(options);
   // 4. Every listed file's SHA256, through checked handles.
   const measured = await hashListed(dir, tree, listed, f, read, options);
@@ -220,6 +221,8 @@ class Findings {
   inputs: GateInputs | null = null;
   gates: GateRecord[] = [];
   files: SumsLine[] = [];
+  /** The whole tree was listed and compared with the whole sums file. */
+  inventoried = false;
 
   constructor(dir: string) {
     this.dir = dir;
@@ -237,7 +240,7 @@ class Findings {
         `${this.missingCount - this.missing.length} more listed files are missing`,
       );
     }
-    const complete = this.missingCount === 0 && this.missing.length === 0 &&
+    const complete = this.inventoried && this.missingCount === 0 && this.missing.length === 0 &&
       this.extra.length === 0;
     const valid = this.modified.length === 0 && this.unsafe.length === 0 &&
       this.problems.length === 0;

@@ -111,16 +111,18 @@ Deno.test("verify.ps1 is UTF-8 with BOM, otherwise ASCII, CRLF line ends", () =>
   assert(!text.includes("\uFEFF"), "one BOM only");
 });
 
-Deno.test("verify.ps1 reads SHA256SUMS.txt as UTF-8, hashes with -LiteralPath, ignores hex case", () => {
+Deno.test("verify.ps1 streams SHA256SUMS.txt as strict UTF-8 and compares names ordinally", () => {
   const code = codeOnly(renderVerifyPs1());
   assert(/New-Object -TypeName System\.Text\.UTF8Encoding/.test(code));
-  assert(/\$utf8\.GetString\(\$bytes\)/.test(code), "strict UTF-8 decoding of the sums");
+  assert(/UTF8Encoding -ArgumentList @\(\$false, \$true\)/.test(code), "strict UTF-8, no BOM");
+  assert(/StreamReader -ArgumentList @\(\$crypto, \$utf8, \$false/.test(code), "one streamed pass");
   assert(/\[System\.IO\.File\]::Open\(\$full, /.test(code), "each file opened once, by its path");
   assert(/\[System\.StringComparer\]::Ordinal\)/.test(code), "names compared ordinally");
   assert(!/StringComparer\]::OrdinalIgnoreCase/.test(code), "names never compared ignoring case");
   assert(/ReparsePoint/.test(code), "reparse points refused");
-  for (const word of ["MISSING", "MODIFIED", "EXTRA", "UNSAFE", "SYMLINK"]) {
-    assert(renderVerifyPs1().includes(`'${word}: '`), word);
+  for (const word of ["MISSING", "MODIFIED", "EXTRA", "UNSAFE", "SYMLINK", "SPECIAL"]) {
+    const text = renderVerifyPs1();
+    assert(text.includes(`'${word}: '`) || text.includes(`Report '${word}'`), word);
   }
   assert(/\bexit 0\b/.test(code) && /\bexit 1\b/.test(code));
 });

@@ -118,8 +118,17 @@ while IFS= read -r -d '' entry; do
   esac
 done <"$work/tree"
 sort -o "$work/files" -- "$work/files"
-while IFS= read -r rel; do problem "extra: $rel"; done < <(comm -13 -- "$work/listed" "$work/files")
-while IFS= read -r rel; do problem "missing: $rel"; done < <(comm -23 -- "$work/listed" "$work/files")
+# Each kind named up to 100 times, then counted (a sums file may list a million files).
+report_each() {
+  local kind=$1 file=$2 n
+  n=$(wc -l <"$file")
+  while IFS= read -r rel; do problem "$kind: $rel"; done < <(head -n 100 -- "$file")
+  if [[ $n -gt 100 ]]; then problem "$((n - 100)) more $kind"; fi
+}
+comm -13 -- "$work/listed" "$work/files" >"$work/extra"
+comm -23 -- "$work/listed" "$work/files" >"$work/missing"
+report_each extra "$work/extra"
+report_each missing "$work/missing"
 # A folder is needed only if it holds a listed file.
 awk '{ p = $0; while (sub(/\/[^\/]*$/, "", p)) print p }' "$work/listed" | sort -u >"$work/needed"
 sort -o "$work/dirs" -- "$work/dirs"

@@ -41,34 +41,13 @@ $dsseName = 'statement.intoto.dsse.json'
 $sumsPath = [System.IO.Path]::Combine($Pack, $sumsName)
 $bad = 0
 
-# 0. The sums file: a regular file, strict UTF-8 without BOM, LF-terminated.
-if (-not (Test-Path -LiteralPath $sumsPath -PathType Leaf)) {
-  Fail ('MISSING: ' + $sumsName)
-}
-$sumsItem = Get-Item -LiteralPath $sumsPath -Force
-if (($sumsItem.Attributes -band [System.IO.FileAttributes]::ReparsePoint) -ne 0) {
-  Fail ('SYMLINK: ' + $sumsName)
-}
-$bytes = [System.IO.File]::ReadAllBytes($sumsPath)
-if ($bytes.Length -eq 0) {
-  Fail ('INVALID: ' + $sumsName + ' is empty')
-}
-if ($bytes.Length -ge 3 -and $bytes[0] -eq 0xEF -and $bytes[1] -eq 0xBB -and $bytes[2] -eq 0xBF) {
-  Fail ('INVALID: ' + $sumsName + ' starts with a BOM')
-}
-$utf8 = New-Object -TypeName System.Text.UTF8Encoding -ArgumentList @($false, $true)
-try {
-  $text = $utf8.GetString($bytes)
-} catch {
-  Fail ('INVALID: ' + $sumsName + ' is not valid UTF-8')
-}
-if ($bytes[$bytes.Length - 1] -ne 10) {
-  Fail ('INVALID: ' + $sumsName + ' last line has no line feed (truncated?)')
-}
-$sha = [System.Security.Cryptography.SHA256]::Create()
-$rootHex = [System.BitConverter]::ToString($sha.ComputeHash($bytes)).Replace('-', '')
-if ($Root -ne '' -and -not [string]::Equals($rootHex, $Root, [System.StringComparison]::OrdinalIgnoreCase)) {
-  Fail ('INVALID: root digest ' + $rootHex + ' is not the expected ' + $Root.ToUpperInvariant())
+# Each kind of problem is named up to 100 times, then counted (a sums file may list a million).
+$shown = @{}
+function Report([string]$kind, [string]$what) {
+  $script:bad = $script:bad + 1
+  if (-not $shown.ContainsKey($kind)) { $shown[$kind] = 0 }
+  $shown[$kind] = $shown[$kind] + 1
+  if ($shown[$kind] -le 100) { Write-Output ($kind + ': ' + $what) }
 }
 
 # Export's name rules (lib/proofpack/pack_path.ts), applied to every name.
@@ -95,35 +74,89 @@ function Get-ClashKey([string]$path) {
   return $path.Normalize([System.Text.NormalizationForm]::FormC).ToUpperInvariant().ToLowerInvariant().Normalize([System.Text.NormalizationForm]::FormC)
 }
 
-# 1. The list: well-formed lines, safe names, no duplicates or clashes; names compared ordinally.
-$lineRe = New-Object -TypeName System.Text.RegularExpressions.Regex -ArgumentList @('^([0-9A-Fa-f]{64}) [ *](.+)$')
+# 1. The tree, walked by hand so links are never followed and nothing is opened.
+$present = New-Object -TypeName 'System.Collections.Generic.Dictionary[string,string]' -ArgumentList @([System.StringComparer]::Ordinal)
+$dirs = New-Object -TypeName 'System.Collections.Generic.List[string]'
+$sumsSeen = $false
+$queue = New-Object -TypeName System.Collections.Queue
+$queue.Enqueue($Pack)
+while ($queue.Count -gt 0) {
+  $dir = [string]$queue.Dequeue()
+  try {
+    $items = @(Get-ChildItem -LiteralPath $dir -Force -ErrorAction Stop)
+  } catch {
+    Report 'INVALID' ('cannot list ' + $dir)
+    continue
+  }
+  foreach ($item in $items) {
+    $rel = $item.FullName.Substring($Pack.Length).TrimStart([char]92, [char]47).Replace([char]92, [char]47)
+    if (($item.Attributes -band [System.IO.FileAttributes]::ReparsePoint) -ne 0) {
+      Report 'SYMLINK' $rel
+      continue
+    }
+    $mode = $item.PSObject.Properties['UnixMode']
+    $special = ($item.Attributes -band [System.IO.FileAttributes]::Device) -ne 0
+    if ($null -ne $mode -and $null -ne $mode.Value) {
+      $kind = ([string]$mode.Value).Substring(0, 1)
+      $special = $special -or ($kind -ne '-' -and $kind -ne 'd')
+    }
+    if ($special) {
+      Report 'SPECIAL' $rel
+      continue
+    }
+    if (Test-UnsafeName $rel) {
+      Report 'UNSAFE' $rel
+      continue
+    }
+    if ($item.PSIsContainer) {
+      $dirs.Add($rel)
+      $queue.Enqueue($item.FullName)
+    } elseif ($rel -ceq $sumsName) {
+      $sumsSeen = $true
+    } elseif ($rel -cne $dsseName) {
+      $present[$rel] = Get-ClashKey $rel
+    }
+  }
+}
+if (-not $sumsSeen) {
+  Fail ('MISSING: ' + $sumsName)
+}
+$presentKeys = New-Object -TypeName 'System.Collections.Generic.Dictionary[string,string]' -ArgumentList @([System.StringComparer]::Ordinal)
+foreach ($pair in $present.GetEnumerator()) {
+  $presentKeys[$pair.Value] = $pair.Key
+}
+
+# 2. The sums, streamed once through one handle: hashed (the root digest) and decoded as strict
+#    UTF-8 without BOM (a BOM stays a character and spoils the first line), split on LF only.
+$lineRe = New-Object -TypeName System.Text.RegularExpressions.Regex -ArgumentList @('^([0-9A-Fa-f]{64}) [ *](.+)$', [System.Text.RegularExpressions.RegexOptions]::Singleline)
 $expected = New-Object -TypeName 'System.Collections.Generic.Dictionary[string,string]' -ArgumentList @([System.StringComparer]::Ordinal)
-$keys = New-Object -TypeName 'System.Collections.Generic.Dictionary[string,string]' -ArgumentList @([System.StringComparer]::Ordinal)
 $needed = New-Object -TypeName 'System.Collections.Generic.HashSet[string]' -ArgumentList @([System.StringComparer]::Ordinal)
 $order = New-Object -TypeName 'System.Collections.Generic.List[string]'
-$lines = $text.Substring(0, $text.Length - 1).Split([char]10)
+$utf8 = New-Object -TypeName System.Text.UTF8Encoding -ArgumentList @($false, $true)
+$sha = [System.Security.Cryptography.SHA256]::Create()
 $lineNo = 0
-foreach ($line in $lines) {
-  $lineNo = $lineNo + 1
+$lastChar = -1
+function Use-Line([string]$line) {
+  $script:lineNo = $script:lineNo + 1
   $m = $lineRe.Match($line)
   if (-not $m.Success) {
-    Write-Output ('INVALID: ' + $sumsName + ' line ' + $lineNo)
-    $bad = $bad + 1
-    continue
+    Report 'INVALID' ($sumsName + ' line ' + $script:lineNo)
+    return
   }
   $rel = $m.Groups[2].Value
-  if ((Test-UnsafeName $rel) -or [string]::Equals($rel, $sumsName, [System.StringComparison]::Ordinal)) {
-    Write-Output ('UNSAFE: ' + $sumsName + ' line ' + $lineNo)
-    $bad = $bad + 1
-    continue
+  if ((Test-UnsafeName $rel) -or $rel -ceq $sumsName) {
+    Report 'UNSAFE' ($sumsName + ' line ' + $script:lineNo)
+    return
   }
   $key = Get-ClashKey $rel
-  if ($keys.ContainsKey($key)) {
-    Write-Output ('INVALID: ' + $sumsName + ' lists twice (or twice but for case): ' + $rel)
-    $bad = $bad + 1
-    continue
+  if (-not $presentKeys.ContainsKey($key)) {
+    Report 'MISSING' $rel
+    return
   }
-  $keys.Add($key, $rel)
+  if ($presentKeys[$key] -cne $rel -or $expected.ContainsKey($rel)) {
+    Report 'INVALID' ($sumsName + ' lists twice (or twice but for case): ' + $rel)
+    return
+  }
   $expected.Add($rel, $m.Groups[1].Value)
   $order.Add($rel)
   $cut = $rel.LastIndexOf([char]47)
@@ -132,78 +165,58 @@ foreach ($line in $lines) {
     $cut = $rel.LastIndexOf([char]47, $cut - 1)
   }
 }
-if ($bad -gt 0) {
-  Fail ('FAIL: ' + $bad + ' problem(s) in ' + $sumsName)
+try {
+  $file = [System.IO.File]::Open($sumsPath, [System.IO.FileMode]::Open, [System.IO.FileAccess]::Read, [System.IO.FileShare]::Read)
+  try {
+    $crypto = New-Object -TypeName System.Security.Cryptography.CryptoStream -ArgumentList @($file, $sha, [System.Security.Cryptography.CryptoStreamMode]::Read)
+    $reader = New-Object -TypeName System.IO.StreamReader -ArgumentList @($crypto, $utf8, $false, 65536)
+    $chunk = New-Object -TypeName 'char[]' -ArgumentList @(65536)
+    $carry = New-Object -TypeName System.Text.StringBuilder
+    while (($n = $reader.Read($chunk, 0, $chunk.Length)) -gt 0) {
+      $start = 0
+      $i = [System.Array]::IndexOf($chunk, [char]10, 0, $n)
+      while ($i -ge 0) {
+        [void]$carry.Append($chunk, $start, $i - $start)
+        Use-Line $carry.ToString()
+        [void]$carry.Clear()
+        $start = $i + 1
+        $i = -1
+        if ($start -lt $n) {
+          $i = [System.Array]::IndexOf($chunk, [char]10, $start, $n - $start)
+        }
+      }
+      [void]$carry.Append($chunk, $start, $n - $start)
+      $lastChar = [int]$chunk[$n - 1]
+    }
+  } finally {
+    $file.Dispose()
+  }
+} catch {
+  Fail ('INVALID: ' + $sumsName + ' cannot be read as UTF-8: ' + $_.Exception.Message)
+}
+if ($lastChar -eq -1) {
+  Fail ('INVALID: ' + $sumsName + ' is empty')
+}
+if ($lastChar -ne 10) {
+  Fail ('INVALID: ' + $sumsName + ' last line has no line feed (truncated?)')
+}
+$rootHex = [System.BitConverter]::ToString($sha.Hash).Replace('-', '')
+if ($Root -ne '' -and -not [string]::Equals($rootHex, $Root, [System.StringComparison]::OrdinalIgnoreCase)) {
+  Fail ('INVALID: root digest ' + $rootHex + ' is not the expected ' + $Root.ToUpperInvariant())
 }
 
-# 2. The tree, walked by hand so links are never followed: nothing special, nothing extra.
-$queue = New-Object -TypeName System.Collections.Queue
-$queue.Enqueue($Pack)
-$present = New-Object -TypeName 'System.Collections.Generic.HashSet[string]' -ArgumentList @([System.StringComparer]::Ordinal)
-while ($queue.Count -gt 0) {
-  $dir = [string]$queue.Dequeue()
-  try {
-    $items = @(Get-ChildItem -LiteralPath $dir -Force -ErrorAction Stop)
-  } catch {
-    Write-Output ('INVALID: cannot list ' + $dir)
-    $bad = $bad + 1
-    continue
-  }
-  foreach ($item in $items) {
-    $rel = $item.FullName.Substring($Pack.Length).TrimStart([char]92, [char]47).Replace([char]92, [char]47)
-    if (($item.Attributes -band [System.IO.FileAttributes]::ReparsePoint) -ne 0) {
-      Write-Output ('SYMLINK: ' + $rel)
-      $bad = $bad + 1
-      continue
-    }
-    $mode = $item.PSObject.Properties['UnixMode']
-    if ($null -ne $mode -and $null -ne $mode.Value) {
-      $kind = ([string]$mode.Value).Substring(0, 1)
-      if ($kind -ne '-' -and $kind -ne 'd') {
-        Write-Output ('SPECIAL: ' + $rel)
-        $bad = $bad + 1
-        continue
-      }
-    }
-    if (($item.Attributes -band [System.IO.FileAttributes]::Device) -ne 0) {
-      Write-Output ('SPECIAL: ' + $rel)
-      $bad = $bad + 1
-      continue
-    }
-    if (Test-UnsafeName $rel) {
-      Write-Output ('UNSAFE: ' + $rel)
-      $bad = $bad + 1
-      continue
-    }
-    if ($item.PSIsContainer) {
-      if (-not $needed.Contains($rel)) {
-        Write-Output ('EXTRA: ' + $rel + '/')
-        $bad = $bad + 1
-      }
-      $queue.Enqueue($item.FullName)
-      continue
-    }
-    if ($rel -ceq $sumsName -or $rel -ceq $dsseName) {
-      continue
-    }
-    [void]$present.Add($rel)
-    if (-not $expected.ContainsKey($rel)) {
-      Write-Output ('EXTRA: ' + $rel)
-      $bad = $bad + 1
-    }
-  }
+# 3. Nothing extra: every file listed, every folder holding a listed file.
+foreach ($rel in $present.Keys) {
+  if (-not $expected.ContainsKey($rel)) { Report 'EXTRA' $rel }
 }
-foreach ($rel in $order) {
-  if (-not $present.Contains($rel)) {
-    Write-Output ('MISSING: ' + $rel)
-    $bad = $bad + 1
-  }
+foreach ($rel in $dirs) {
+  if (-not $needed.Contains($rel)) { Report 'EXTRA' ($rel + '/') }
 }
 if ($bad -gt 0) {
   Fail ('FAIL: ' + $bad + ' problem(s) in the pack' + [char]39 + 's files')
 }
 
-# 3. Every SHA256, each file opened once, read-only.
+# 4. Every SHA256, each file opened once, read-only.
 $sep = [string][System.IO.Path]::DirectorySeparatorChar
 $ok = 0
 foreach ($rel in $order) {
@@ -231,7 +244,7 @@ if ($bad -gt 0) {
   Fail ('FAIL: ' + $bad + ' problem(s); ' + $ok + ' file(s) match')
 }
 
-# 4. MANIFEST.json lists the same files as SHA256SUMS.txt (but the pack's own), same SHA256 and size.
+# 5. MANIFEST.json lists the same files as SHA256SUMS.txt (but the pack's own), same SHA256 and size.
 $own = @('MANIFEST.json', 'statement.intoto.UNSIGNED.json', $dsseName)
 if (-not $expected.ContainsKey('MANIFEST.json')) {
   Fail ('INVALID: MANIFEST.json is not listed in ' + $sumsName)
@@ -267,7 +280,7 @@ if ($bad -gt 0) {
   Fail ('FAIL: ' + $bad + ' problem(s) in MANIFEST.json')
 }
 
-# 5. What was proven.
+# 6. What was proven.
 $proven = 'self-consistent only (does not prove against anyone who can rewrite the sums)'
 if ($Root -ne '') {
   $proven = 'matches root digest ' + $rootHex

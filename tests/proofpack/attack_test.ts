@@ -1,0 +1,334 @@
+/**
+ * The auditor's attacks of issue 11, each run against every verifier it applies to: `proofpack
+ * verify`, `proofpack replay`, the pack's `replay.sh` (bash) and `verify.ps1` (under pwsh).
+ *
+ * @module
+ */
+
+import assert from "node:assert/strict";
+import { exportProofpack } from "../../lib/proofpack/export.ts";
+import {
+  parseGateCommands,
+  parseManifest,
+  renderGateCommands,
+  renderManifest,
+  renderSha256Sums,
+  renderStatement,
+} from "../../lib/proofpack/manifest.ts";
+import { runGate } from "../../lib/gates/gate.ts";
+import { formatGateText } from "../../lib/gates/format.ts";
+import { CLI, ROOT, withTempDir } from "../_helpers.ts";
+import { copyTree, makePack, runProofpack, runReplaySh, runVerifyPs1 } from "../_proofpack.ts";
+
+/** Exit codes of the four verifiers on one pack. */
+interface Verdicts {
+  verify: number;
+  replay: number;
+  replaySh: number;
+  ps1: number;
+  out: string;
+}
+
+async function allFour(pack: string, root?: string): Promise<Verdicts> {
+  const r = root === undefined ? [] : ["--root", root];
+  const v = await runProofpack(["verify", pack, ...r]);
+  const p = await runProofpack(["replay", pack, ...r], { BOOTPACK_CLI: CLI });
+  const sh = await runReplaySh(pack, r);
+  const ps = await runVerifyPs1(pack, root === undefined ? [] : ["-Root", root]);
+  for (const x of [v, p, sh, ps]) assert(!(x.stdout + x.stderr).includes("internal error"));
+  return {
+    verify: v.code,
+    replay: p.code,
+    replaySh: sh.code,
+    ps1: ps.code,
+    out: [v, p, sh, ps].map((x) => x.stdout + x.stderr).join("\n----\n"),
+  };
+}
+
+function allFail(v: Verdicts): void {
+  assert(v.verify === 1 && v.replay === 1 && v.replaySh === 1 && v.ps1 === 1, v.out);
+}
+
+async function sha256Upper(bytes: Uint8Array): Promise<string> {
+  return Array.from(
+    new Uint8Array(await crypto.subtle.digest("SHA-256", bytes as Uint8Array<ArrayBuffer>)),
+    (b) => b.toString(16).padStart(2, "0").toUpperCase(),
+  ).join("");
+}
+
+/**
+ * A perfect forger: rewrites MANIFEST.json, the statement and SHA256SUMS.txt from the files now
+ * in the pack, with the library's own renderers. Only the root digest can tell.
+ */
+async function reseal(pack: string): Promise<void> {
+  const own = new Set(["SHA256SUMS.txt", "MANIFEST.json", "statement.intoto.UNSIGNED.json"]);
+  const content: { path: string; size: number; sha256: string }[] = [];
+  const walk = async (rel: string): Promise<void> => {
+    for await (const e of Deno.readDir(rel === "" ? pack : `${pack}/${rel}`)) {
+      const path = rel === "" ? e.name : `${rel}/${e.name}`;
+      if (e.isDirectory) await walk(path);
+      else if (!own.has(path)) {
+        const bytes = await Deno.readFile(`${pack}/${path}`);
+        content.push({ path, size: bytes.length, sha256: await sha256Upper(bytes) });
+      }
+    }
+  };
+  await walk("");
+  const old = parseManifest(await Deno.readTextFile(`${pack}/MANIFEST.json`));
+  assert(old.ok);
+  const manifest = renderManifest({ ...old.value, files: content });
+  await Deno.writeTextFile(`${pack}/MANIFEST.json`, manifest);
+  const mBytes = new TextEncoder().encode(manifest);
+  const withManifest = [
+    ...content,
+    { path: "MANIFEST.json", size: mBytes.length, sha256: await sha256Upper(mBytes) },
+  ];
+  const c = parseGateCommands(await Deno.readTextFile(`${pack}/gates/commands.json`));
+  assert(c.ok);
+  const statement = renderStatement(
+    withManifest,
+    c.value.gates,
+    withManifest.filter((e) => e.path === "gates/commands.json"),
+  );
+  await Deno.writeTextFile(`${pack}/statement.intoto.UNSIGNED.json`, statement);
+  const sBytes = new TextEncoder().encode(statement);
+  const all = [
+    ...withManifest,
+    {
+      path: "statement.intoto.UNSIGNED.json",
+      size: sBytes.length,
+      sha256: await sha256Upper(sBytes),
+    },
+  ];
+  await Deno.writeTextFile(`${pack}/SHA256SUMS.txt`, renderSha256Sums(all));
+}
+
+/** A pack whose BootPack blocks in acceptance (its SNAPSHOT is not JSON). */
+async function makeBlockingPack(dir: string): Promise<string> {
+  await Deno.mkdir(`${dir}/src`);
+  const text = await Deno.readTextFile(`${ROOT}/examples/bootpack.txt`);
+  await Deno.writeTextFile(
+    `${dir}/src/bootpack.txt`,
+    text.replace('"id": "KB-001",', '"id": "KB-001",,'),
+  );
+  await Deno.copyFile(`${ROOT}/examples/BUG_KB.json.txt`, `${dir}/src/BUG_KB.json.txt`);
+  const r = await exportProofpack(`${dir}/pack`, {
+    bootpack: `${dir}/src/bootpack.txt`,
+    maps: [{ from: "\\\\DS-918\\kb", to: `${dir}/src` }],
+    createdAt: new Date(0),
+  });
+  assert(r.gates[0]?.verdict === "GATE-BLOCK");
+  return `${dir}/pack`;
+}
+
+Deno.test("attack: extra folders, empty or nested, fail every verifier (--root included)", async () => {
+  await withTempDir(async (dir) => {
+    const { pack, result } = await makePack(dir);
+    for (const [i, extra] of ["evidence/APPROVED by security 2026-12-01", "x/y/z"].entries()) {
+      const copy = `${dir}/c${i}`;
+      await copyTree(pack, copy);
+      await Deno.mkdir(`${copy}/${extra}`, { recursive: true });
+      const v = await allFour(copy, result.root);
+      allFail(v);
+      assert(v.out.includes(extra.split("/")[0]!), v.out);
+    }
+  });
+});
+
+Deno.test("attack: forged gate arguments pointing at a decoy BootPack, resealed", async () => {
+  await withTempDir(async (dir) => {
+    const pack = await makeBlockingPack(dir);
+    const root = await sha256Upper(await Deno.readFile(`${pack}/SHA256SUMS.txt`));
+    // The forger plants a BootPack that passes, points the record at it and reseals the sums.
+    await Deno.copyFile(`${ROOT}/examples/bootpack.txt`, `${pack}/evidence/decoy.txt`);
+    const c = parseGateCommands(await Deno.readTextFile(`${pack}/gates/commands.json`));
+    assert(c.ok);
+    const gates = [];
+    for (const g of c.value.gates) {
+      const report = await runGate(g.name as "acceptance", "evidence/decoy.txt", {
+        maps: [{ from: "\\\\DS-918\\kb", to: "evidence" }],
+        cwd: pack,
+      });
+      assert(report.verdict.pass);
+      await Deno.writeTextFile(`${pack}/${g.output}`, formatGateText(report));
+      gates.push({
+        ...g,
+        args: g.args.map((a) => a === "evidence/bootpack.txt" ? "evidence/decoy.txt" : a),
+        verdict: "PASS" as const,
+        exit_code: 0,
+        warnings: report.warnings.length,
+      });
+    }
+    await Deno.writeTextFile(`${pack}/gates/commands.json`, renderGateCommands(gates));
+    await reseal(pack);
+    const v = await allFour(pack);
+    // Every verifier that reads the gate record refuses it; verify.ps1 checks hashes only and
+    // says so: its PASS is "self-consistent only", and --root catches the forgery.
+    assert(v.verify === 1 && v.replay === 1 && v.replaySh === 1, v.out);
+    assert(v.out.includes("but the pack's evidence gives"), v.out);
+    assert(v.ps1 === 0 && v.out.includes("[PASS] self-consistent only"), v.out);
+    allFail(await allFour(pack, root));
+  });
+});
+
+Deno.test("attack: a recorded BLOCK replayed is reported as a reproduced block, never [PASS]", async () => {
+  await withTempDir(async (dir) => {
+    const pack = await makeBlockingPack(dir);
+    const p = await runProofpack(["replay", pack], { BOOTPACK_CLI: CLI });
+    assert(p.code === 0, p.stdout + p.stderr);
+    assert(!/^\[PASS\]/m.test(p.stdout) && p.stdout.includes("[REPRODUCED-BLOCK]"), p.stdout);
+    const sh = await runReplaySh(pack);
+    assert(sh.code === 0, sh.stderr);
+    assert(!sh.stderr.includes("[PASS]") && sh.stderr.includes("[REPRODUCED-BLOCK]"), sh.stderr);
+    const st = JSON.parse(await Deno.readTextFile(`${pack}/statement.intoto.UNSIGNED.json`));
+    assert(st.predicate.result === "FAILED");
+  });
+});
+
+Deno.test("attack: a pack with no gates never says PASSED in its statement", async () => {
+  await withTempDir(async (dir) => {
+    await Deno.writeTextFile(`${dir}/a.txt`, "a");
+    await exportProofpack(`${dir}/pack`, { files: [`${dir}/a.txt`] });
+    const st = JSON.parse(await Deno.readTextFile(`${dir}/pack/statement.intoto.UNSIGNED.json`));
+    assert(st.predicate.result !== "PASSED" && st.predicate.passedTests.length === 0);
+  });
+});
+
+Deno.test("attack: FIFOs, in the pack or given to export, never stall and always fail", async () => {
+  await withTempDir(async (dir) => {
+    const { pack } = await makePack(dir);
+    const fifo = await new Deno.Command("mkfifo", { args: [`${pack}/evidence/pipe`] }).output();
+    assert(fifo.success);
+    const v = await allFour(pack);
+    allFail(v);
+    assert(v.out.includes("evidence/pipe"), v.out);
+    await new Deno.Command("mkfifo", { args: [`${dir}/pipe`] }).output();
+    const e = await runProofpack(["export", "--out", `${dir}/out`, `${dir}/pipe`]);
+    assert(e.code === 1 && e.stderr.includes("SOURCE_NOT_FILE"), e.stderr);
+  });
+});
+
+Deno.test("attack: a comma and a symlink in the pack's path cannot widen the sandbox", async () => {
+  await withTempDir(async (dir) => {
+    const { pack } = await makePack(dir);
+    await Deno.mkdir(`${dir}/a,b`);
+    await copyTree(pack, `${dir}/a,b/pack`);
+    await Deno.symlink(`${dir}/a,b`, `${dir}/link`);
+    for (const where of [`${dir}/a,b/pack`, `${dir}/link/pack`]) {
+      const p = await runProofpack(["replay", where], { BOOTPACK_CLI: CLI });
+      assert(p.code === 0 && p.stdout.includes("acceptance: SAME"), p.stdout + p.stderr);
+      const sh = await runReplaySh(where);
+      assert(sh.code === 0, sh.stderr);
+    }
+  });
+});
+
+Deno.test("attack: an unreadable extra folder fails replay.sh run as an unprivileged user", async () => {
+  await withTempDir(async (dir) => {
+    const { pack } = await makePack(dir);
+    await Deno.mkdir(`${pack}/evidence/hidden`);
+    await Deno.writeTextFile(`${pack}/evidence/hidden/x.txt`, "x");
+    await Deno.chmod(dir, 0o755);
+    await new Deno.Command("chmod", { args: ["-R", "a+rX", dir] }).output();
+    await Deno.chmod(`${pack}/evidence/hidden`, 0o000);
+    const out = await new Deno.Command("setpriv", {
+      args: ["--reuid=65534", "--regid=65534", "--clear-groups", "bash", `${pack}/replay.sh`],
+      cwd: "/",
+      env: { BOOTPACK_CLI: CLI, PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin" },
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const stderr = new TextDecoder().decode(out.stderr);
+    assert(out.code === 1 && stderr.includes("cannot list"), stderr);
+    // Root reads it anyway, and the other verifiers still refuse the extra folder.
+    allFail(await allFour(pack));
+  });
+});
+
+Deno.test("replay.sh accepts what verify accepts: binary-mode lines, a file named 'a  MANIFEST.json'", async () => {
+  await withTempDir(async (dir) => {
+    await Deno.writeTextFile(`${dir}/a  MANIFEST.json`, "not the manifest");
+    await exportProofpack(`${dir}/pack`, { files: [`${dir}/a  MANIFEST.json`] });
+    const sums = await Deno.readTextFile(`${dir}/pack/SHA256SUMS.txt`);
+    await Deno.writeTextFile(`${dir}/pack/SHA256SUMS.txt`, sums.replace(/^(.{64}) {2}/gm, "$1 *"));
+    const v = await allFour(`${dir}/pack`);
+    assert(v.verify === 0 && v.replay === 0 && v.replaySh === 0 && v.ps1 === 0, v.out);
+  });
+});
+
+Deno.test("replay.sh and verify.ps1 check MANIFEST sizes, as verify does", async () => {
+  await withTempDir(async (dir) => {
+    const { pack } = await makePack(dir);
+    const m = await Deno.readTextFile(`${pack}/MANIFEST.json`);
+    // The same MANIFEST on one line, with one size changed: the layout does not matter, sizes do.
+    const data = JSON.parse(m);
+    data.files[0].size += 1;
+    await Deno.writeTextFile(`${pack}/MANIFEST.json`, JSON.stringify(data));
+    await reseal(pack); // re-renders MANIFEST from the files: put the lie back after it
+    await Deno.writeTextFile(`${pack}/MANIFEST.json`, JSON.stringify(data));
+    const sums = (await Deno.readTextFile(`${pack}/SHA256SUMS.txt`)).split("\n");
+    const hex = await sha256Upper(await Deno.readFile(`${pack}/MANIFEST.json`));
+    await Deno.writeTextFile(
+      `${pack}/SHA256SUMS.txt`,
+      sums.map((l) => l.endsWith("  MANIFEST.json") ? `${hex}  MANIFEST.json` : l).join("\n"),
+    );
+    const v = await allFour(pack);
+    assert(v.verify === 1 && v.replaySh === 1 && v.ps1 === 1, v.out);
+  });
+});
+
+Deno.test("verify.ps1 refuses a BOM or UTF-16 sums file and compares names ordinally", async () => {
+  await withTempDir(async (dir) => {
+    const { pack } = await makePack(dir);
+    const sums = await Deno.readFile(`${pack}/SHA256SUMS.txt`);
+    const bom = `${dir}/bom`;
+    await copyTree(pack, bom);
+    await Deno.writeFile(`${bom}/SHA256SUMS.txt`, new Uint8Array([0xef, 0xbb, 0xbf, ...sums]));
+    allFail(await allFour(bom));
+    const utf16 = `${dir}/utf16`;
+    await copyTree(pack, utf16);
+    const text = new TextDecoder().decode(sums);
+    const le = new Uint8Array(2 + text.length * 2);
+    le.set([0xff, 0xfe]);
+    for (let i = 0; i < text.length; i++) le[2 + 2 * i] = text.charCodeAt(i);
+    await Deno.writeFile(`${utf16}/SHA256SUMS.txt`, le);
+    allFail(await allFour(utf16));
+    const upper = `${dir}/upper`;
+    await copyTree(pack, upper);
+    await Deno.writeTextFile(`${upper}/evidence/BOOTPACK.txt`, "planted beside bootpack.txt");
+    const v = await allFour(upper);
+    allFail(v);
+    assert(v.out.includes("EXTRA: evidence/BOOTPACK.txt"), v.out);
+  });
+});
+
+Deno.test("export refuses names .NET folds together and bidirectional controls", async () => {
+  await withTempDir(async (dir) => {
+    const pairs = [["s.txt", "\u017f.txt"], ["I.txt", "\u0131.txt"], ["K.txt", "\u212a.txt"]];
+    for (const [i, [a, b]] of pairs.entries()) {
+      await Deno.mkdir(`${dir}/${i}`);
+      await Deno.writeTextFile(`${dir}/${i}/${a}`, "a");
+      await Deno.mkdir(`${dir}/${i}/b`);
+      await Deno.writeTextFile(`${dir}/${i}/b/${b}`, "b");
+      const e = await runProofpack([
+        "export",
+        "--out",
+        `${dir}/out${i}`,
+        `${dir}/${i}/${a}`,
+        `${dir}/${i}/b/${b}`,
+      ]);
+      assert(e.code === 1 && /NAME_CLASH|NAME_UNSAFE/.test(e.stderr), e.stderr);
+    }
+    await Deno.writeTextFile(`${dir}/gpj.\u202etxt`, "x");
+    const e = await runProofpack(["export", "--out", `${dir}/outb`, `${dir}/gpj.\u202etxt`]);
+    assert(e.code === 1 && e.stderr.includes("NAME_UNSAFE"), e.stderr);
+  });
+});
+
+Deno.test("proofpack verify /nonexistent --json says complete false; no internal error", async () => {
+  const r = await runProofpack(["verify", "/nonexistent/pack", "--json"]);
+  const report = JSON.parse(r.stdout);
+  assert(r.code === 1 && report.complete === false && report.ok === false, r.stdout);
+  const h = await runProofpack(["--help"]);
+  assert(h.code === 0 && h.stdout.includes("--map"), h.stdout);
+});
