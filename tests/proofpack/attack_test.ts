@@ -332,3 +332,36 @@ Deno.test("proofpack verify /nonexistent --json says complete false; no internal
   const h = await runProofpack(["--help"]);
   assert(h.code === 0 && h.stdout.includes("--map"), h.stdout);
 });
+
+Deno.test("attack: a 1,000,000-line SHA256SUMS.txt: verify and replay.sh fail in bounded memory", async () => {
+  await withTempDir(async (dir) => {
+    const { pack } = await makePack(dir);
+    const f = await Deno.open(`${pack}/SHA256SUMS.txt`, { append: true });
+    const line = (i: number): string => `${"AB".repeat(32)}  evidence/m/${i}.txt\n`;
+    for (let i = 0; i < 1_000_000; i += 10_000) {
+      let chunk = "";
+      for (let j = i; j < i + 10_000; j++) chunk += line(j);
+      await f.write(new TextEncoder().encode(chunk));
+    }
+    f.close();
+    // A heap of 96 MiB for an 88 MB sums file: reading it whole would not fit.
+    const v = await new Deno.Command("deno", {
+      args: [
+        "run",
+        "--no-prompt",
+        "--v8-flags=--max-old-space-size=96",
+        "--allow-read",
+        CLI,
+        "proofpack",
+        "verify",
+        pack,
+      ],
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const out = new TextDecoder().decode(v.stdout);
+    assert(v.code === 1 && out.includes("999000 more listed files are missing"), out.slice(-2000));
+    const sh = await runReplaySh(pack);
+    assert(sh.code === 1 && sh.stderr.includes("999900 more missing"), sh.stderr.slice(-2000));
+  });
+});
