@@ -39,7 +39,7 @@ Options:
   --kb FILE            Its KB (default: the file its POINTER names)
   --map FROM=TO        Follow a Windows POINTER on this host (repeatable), e.g.
                        --map '\\\\DS-918\\kb=examples'
-  --out DIR            Report folder, new or empty (default: certification-<UTC time>)
+  --out DIR            Report folder, which must not exist (default: certification-<UTC time>)
   --json               Print the result as one JSON object
   --calibration FILE   Thresholds file (JSON or JSONC), passed on to every command;
                        default: the built-in budgets/calibration.json
@@ -119,7 +119,9 @@ export async function main(args: string[]): Promise<number> {
     if (!interrupt.signal.aborted) printInfo("certify: interrupted, cleaning up");
     interrupt.abort();
   };
-  Deno.addSignalListener("SIGINT", onSignal);
+  // SIGINT and SIGTERM alike: stop, kill the child processes, remove what this run created.
+  const signals: Deno.Signal[] = Deno.build.os === "windows" ? ["SIGINT"] : ["SIGINT", "SIGTERM"];
+  for (const s of signals) Deno.addSignalListener(s, onSignal);
   try {
     result = await certify(bootpack, {
       signal: interrupt.signal,
@@ -139,7 +141,7 @@ export async function main(args: string[]): Promise<number> {
     }
     throw error;
   } finally {
-    Deno.removeSignalListener("SIGINT", onSignal);
+    for (const s of signals) Deno.removeSignalListener(s, onSignal);
   }
   const verdict = certificationVerdict(result.report);
   if (flags.values["json"]) {

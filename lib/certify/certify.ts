@@ -44,6 +44,7 @@ import {
   outcome,
 } from "./_gates.ts";
 import { messageOf } from "../core/error.ts";
+import { OwnedDir } from "../io/owned_dir.ts";
 
 /** Options of {@linkcode certify}. */
 export interface CertifyOptions {
@@ -126,7 +127,6 @@ export async function certify(bootpack: string, options: CertifyOptions): Promis
   const date = new Date().toISOString().replace(/\.\d+Z$/, "Z");
   const cal = options.calibration;
   const progress = options.onProgress ?? (() => {});
-  await checkOutFree(options.out);
   const subject = await locateSubject(bootpack, options);
   const inputsBefore = [
     { role: "BootPack", path: bootpack, bytes: subject.source.bootpackBytes },
@@ -134,9 +134,13 @@ export async function certify(bootpack: string, options: CertifyOptions): Promis
   ];
   const hashesBefore = await Promise.all(inputsBefore.map((i) => sha256Hex(i.bytes)));
 
-  const scratch = await Deno.makeTempDir({ prefix: "bootpack_certify_" });
-  const staging = `${options.out.replace(/[\\/]+$/, "")}.partial-${crypto.randomUUID()}`;
+  // --out reserved and the report built in this run's partial sibling (lib/io/owned_dir.ts), the
+  // scratch copies of the KB inside it: interrupted or killed, nothing is left behind for long.
+  const owned = await reserveOut(options.out);
+  const staging = owned.work;
+  const scratch = `${staging}/.scratch`;
   try {
+    await Deno.mkdir(scratch);
     await Deno.mkdir(`${staging}/evidence`, { recursive: true });
     const input = await makeWorkspace(scratch, "input", subject.source);
     const extra = options.calibrationFile === undefined
@@ -312,7 +316,7 @@ export async function certify(bootpack: string, options: CertifyOptions): Promis
         ...extra,
       ],
       [staging],
-      { cwd: staging },
+      { cwd: staging, signal: options.signal },
     );
     const rootDigest = exported.stdout.match(/\b[0-9A-Fa-f]{64}\b/)?.[0]?.toUpperCase() ?? null;
     let packVerified = false;
@@ -321,6 +325,7 @@ export async function certify(bootpack: string, options: CertifyOptions): Promis
     } else {
       const verified = await confined(["proofpack", "verify", "proofpack", ...extra], [staging], {
         cwd: staging,
+        signal: options.signal,
       });
       packVerified = verified.code === 0;
       if (!packVerified) {
@@ -332,7 +337,12 @@ export async function certify(bootpack: string, options: CertifyOptions): Promis
       }
     }
     if (options.signal?.aborted) throw new CertifyError("Cannot certify: interrupted");
-    await publish(staging, options.out);
+    await Deno.remove(scratch, { recursive: true });
+    try {
+      await owned.publish();
+    } catch (error) {
+      throw new CertifyError(`Cannot write the report to "${options.out}": ${messageOf(error)}`);
+    }
     const verdict = certificationVerdict(report);
     return {
       pass: verdict.pass && packVerified,
@@ -343,8 +353,7 @@ export async function certify(bootpack: string, options: CertifyOptions): Promis
       problems,
     };
   } finally {
-    await Deno.remove(scratch, { recursive: true }).catch(() => {});
-    await Deno.remove(staging, { recursive: true }).catch(() => {});
+    await owned.discard(); // after a publish, nothing is left to discard
   }
 }
 
@@ -356,19 +365,14 @@ interface Subject {
   readonly kbPath: string;
 }
 
-async function checkOutFree(out: string): Promise<void> {
-  let info: Deno.FileInfo;
+async function reserveOut(out: string): Promise<OwnedDir> {
   try {
-    info = await Deno.lstat(out);
+    return await OwnedDir.create(out.replace(/[\\/]+$/, ""));
   } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return;
-    throw new CertifyError(`Cannot write the report to "${out}": ${(error as Error).message}`);
-  }
-  if (!info.isDirectory) {
-    throw new CertifyError(`Cannot write the report to "${out}": it exists and is not a folder`);
-  }
-  for await (const _ of Deno.readDir(out)) {
-    throw new CertifyError(`Cannot write the report to "${out}": the folder is not empty`);
+    const why = error instanceof Deno.errors.AlreadyExists
+      ? "it exists (certify never writes into or over anything)"
+      : messageOf(error);
+    throw new CertifyError(`Cannot write the report to "${out}": ${why}`);
   }
 }
 
@@ -424,15 +428,6 @@ async function locateSubject(bootpack: string, options: CertifyOptions): Promise
 
 // ---------------------------------------------------------------------------------------------
 // Helpers
-
-async function publish(staging: string, out: string): Promise<void> {
-  try {
-    await Deno.remove(out); // an empty folder, checked at the start
-  } catch (error) {
-    if (!(error instanceof Deno.errors.NotFound)) throw error;
-  }
-  await Deno.rename(staging, out);
-}
 
 function identify(options: CertifyOptions, date: string): Identification {
   const sys = <T>(fn: () => T, fallback: string): T | string => {

@@ -31,6 +31,7 @@ export class OwnedDir {
   readonly work: string;
   readonly #identity: Deno.FileInfo;
   readonly #lock: Deno.FsFile;
+  #done = false;
 
   private constructor(out: string, work: string, identity: Deno.FileInfo, lock: Deno.FsFile) {
     this.out = out;
@@ -107,13 +108,16 @@ export class OwnedDir {
   }
 
   async #unlock(): Promise<void> {
+    this.#done = true;
     await Deno.remove(`${this.work}.lock`).catch(() => {});
     live.delete(`${this.work}.lock`);
     this.#lock.close();
   }
 
-  /** Removes the work and the reserved folder (only if still this run's and empty). */
+  /** Removes the work and the reserved folder (only if still this run's and empty); after a
+   * {@linkcode OwnedDir.publish}, does nothing. */
   async discard(): Promise<void> {
+    if (this.#done) return;
     await Deno.remove(this.work, { recursive: true }).catch(() => {});
     live.delete(this.work);
     if (live.has(this.out)) await removeReserved(this.out, this.#identity);
