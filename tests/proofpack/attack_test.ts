@@ -365,3 +365,80 @@ Deno.test("attack: a 1,000,000-line SHA256SUMS.txt: verify and replay.sh fail in
     assert(sh.code === 1 && sh.stderr.includes("999900 more missing"), sh.stderr.slice(-2000));
   });
 });
+
+async function openssl(args: string[], stdin?: Uint8Array): Promise<Uint8Array> {
+  const child = new Deno.Command("openssl", {
+    args,
+    stdin: stdin === undefined ? "null" : "piped",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  if (stdin !== undefined) {
+    const w = child.stdin.getWriter();
+    await w.write(stdin);
+    await w.close();
+  }
+  const out = await child.output();
+  assert(out.success, new TextDecoder().decode(out.stderr));
+  return out.stdout;
+}
+
+/** Signs the pack's statement as a DSSE envelope with openssl alone (the test vector). */
+async function signWithOpenssl(pack: string, key: string, keyid: string): Promise<void> {
+  const payload = await Deno.readFile(`${pack}/statement.intoto.UNSIGNED.json`);
+  const type = "application/vnd.in-toto+json";
+  const head = new TextEncoder().encode(`DSSEv1 ${type.length} ${type} ${payload.length} `);
+  const pae = new Uint8Array([...head, ...payload]);
+  const sig = await openssl(["dgst", "-sha256", "-sign", key], pae);
+  const b64 = (b: Uint8Array): string => btoa(String.fromCharCode(...b));
+  await Deno.writeTextFile(
+    `${pack}/statement.intoto.dsse.json`,
+    JSON.stringify({
+      payloadType: type,
+      payload: b64(payload),
+      signatures: [{ keyid, sig: b64(sig) }],
+    }),
+  );
+}
+
+Deno.test("verify.ps1 -PubKey checks the DSSE envelope (openssl test vector) under pwsh", async () => {
+  await withTempDir(async (dir) => {
+    const { pack, result } = await makePack(dir);
+    for (const name of ["a", "b"]) {
+      await openssl([
+        "ecparam",
+        "-name",
+        "prime256v1",
+        "-genkey",
+        "-noout",
+        "-out",
+        `${dir}/${name}.pem`,
+      ]);
+      await openssl([
+        "ec",
+        "-in",
+        `${dir}/${name}.pem`,
+        "-pubout",
+        "-out",
+        `${dir}/${name}.pub.pem`,
+      ]);
+    }
+    await signWithOpenssl(pack, `${dir}/a.pem`, "key-a");
+    const ok = await runVerifyPs1(pack, ["-Root", result.root, "-PubKey", `${dir}/a.pub.pem`]);
+    assert(ok.code === 0, ok.stdout + ok.stderr);
+    assert(ok.stdout.includes(`[PASS] signed by key key-a; matches root digest ${result.root}`));
+    // Another key's public half: refused. So is a pack whose envelope was not signed.
+    const other = await runVerifyPs1(pack, ["-PubKey", `${dir}/b.pub.pem`]);
+    assert(other.code === 1 && other.stdout.includes("not signed by this key"), other.stdout);
+    // The envelope unsigned by the signer: a flipped byte in the signed payload.
+    const env = JSON.parse(await Deno.readTextFile(`${pack}/statement.intoto.dsse.json`));
+    const forged = atob(env.payload).replace('"PASSED"', '"FAILED"');
+    env.payload = btoa(forged);
+    await Deno.writeTextFile(`${pack}/statement.intoto.dsse.json`, JSON.stringify(env));
+    const bad = await runVerifyPs1(pack, ["-PubKey", `${dir}/a.pub.pem`]);
+    assert(bad.code === 1, bad.stdout);
+    await Deno.remove(`${pack}/statement.intoto.dsse.json`);
+    const none = await runVerifyPs1(pack, ["-PubKey", `${dir}/a.pub.pem`]);
+    assert(none.code === 1 && none.stdout.includes("not signed"), none.stdout);
+  });
+});
