@@ -260,7 +260,11 @@ async function runReplay(args: string[]): Promise<number> {
  * @example
  * ```ts
  * import { formatVerify } from "./proofpack.ts";
- * const t = formatVerify({ dir: "p", ok: false, complete: false, valid: true, root: null, listed: 1, matched: 0, missing: ["a"], extra: [], modified: [], unsafe: [], problems: [] });
+ * const t = formatVerify({
+ *   dir: "p", ok: false, complete: false, valid: true, root: null, listed: 1, matched: 0,
+ *   missing: ["a"], extra: [], modified: [], unsafe: [], problems: [], inputs: null, gates: [],
+ *   files: [], proof: { level: "none", statement: "nothing", key: null },
+ * });
  * if (!t.includes("MISSING a")) throw new Error(t);
  * ```
  */

@@ -76,9 +76,9 @@ export interface ReadFileOptions {
   readonly onRetry?: (attempt: number, error: FileReadError) => void;
   /**
    * The file must be this one (device and inode from an earlier `Deno.lstat`): it is then opened
-   * without following a symlink and without blocking on a FIFO, and the open handle's own stat must
-   * show a regular file with this identity, so nothing swapped in after the check is read
-   * (`CHANGED`, never retried). Default: opened as any path is.
+   * without blocking on a FIFO (and without following a symlink where Deno allows it), and the
+   * open handle's own stat must show a regular file with this identity, so nothing swapped in
+   * after the check is read (`CHANGED`, never retried). Default: opened as any path is.
    */
   readonly expect?: FileIdentity | undefined;
 }
@@ -264,8 +264,10 @@ async function readOnce(
 }
 
 /**
- * Opens with O_NOFOLLOW and O_NONBLOCK (a symlink fails, a FIFO never blocks), then compares the
- * handle's stat with the expected identity: what is read is what was checked.
+ * Opens with O_NONBLOCK (a FIFO never blocks) and O_NOFOLLOW, then compares the handle's stat with
+ * the expected identity: what is read is what was checked. The identity is what decides: Deno's
+ * `node:fs` honours O_NOFOLLOW only with `--allow-all` (otherwise it opens the link's target),
+ * and a target that is not the checked file has another device or inode.
  */
 async function openChecked(
   path: string,
