@@ -147,20 +147,66 @@ export async function exportProofpack(
   const calibration = options.calibration ?? DEFAULT_CALIBRATION;
   const read = { calibration, chaos: options.chaos };
   const outDir = absolute(dir);
+  // 1. Plan: which file goes where, and what the gates run on.
+  const plan = await planSources(options, read);
+  let totalBytes = 0;
+  for (const s of plan.sources) totalBytes += await checkSource(s.src);
+  // 2. Reserve the output name and build the pack in this run's partial sibling folder.
+  const owned = await reserve(dir, outDir);
+  const tmp = owned.work;
+  try {
+    const content = await copySources(tmp, plan, totalBytes, options, read);
+    const put = async (path: string, data: Uint8Array | string, mode = 0o644): Promise<void> => {
+      const bytes = typeof data === "string" ? new TextEncoder().encode(data) : data;
+      await Deno.writeFile(`${tmp}/${path}`, bytes, { createNew: true, mode });
+      content.push({ path, size: bytes.length, sha256: await sha256Hex(bytes) });
+    };
+    // 3. The gates, on the pack's own copies, from the pack's root.
+    const gates = plan.bootpack === null ? [] : await recordGates(tmp, plan, put, read);
+    // 4. Toolchain, scripts, inventory, statement, sums.
+    const root = await writeOwnFiles(tmp, plan, content, gates, put, options);
+    // 5. Into place, unless something appeared at --out meanwhile (then it is left as it is).
+    try {
+      await owned.publish();
+    } catch (error) {
+      throw new ExportError(`Cannot export into "${dir}": ${messageOf(error)}`, "OUT_CHANGED");
+    }
+    return {
+      dir,
+      root,
+      files: content.sort((a, b) => comparePackPaths(a.path, b.path)),
+      gates,
+    };
+  } catch (error) {
+    await owned.discard();
+    throw error;
+  }
+}
 
-  // 1. Plan: which file goes where, and with which gate commands.
+/** What an export copies where, and the evidence its gates run on. */
+interface Plan {
+  readonly sources: readonly Source[];
+  readonly bootpack: string | null;
+  readonly kb: string | null;
+  readonly map: string | null;
+}
+
+type Read = { calibration: Calibration; chaos: ChaosMode | undefined };
+type Put = (path: string, data: Uint8Array | string, mode?: number) => Promise<void>;
+
+async function planSources(options: ExportOptions, read: Read): Promise<Plan> {
   const sources: Source[] = [];
-  let bootpackPath: string | null = null;
-  let kbPath: string | null = null;
+  let bootpack: string | null = null;
+  let kb: string | null = null;
   let map: string | null = null;
   if (options.bootpack !== undefined) {
-    bootpackPath = `evidence/${basename(options.bootpack)}`;
-    sources.push({ src: options.bootpack, path: bootpackPath });
-    const plan = await planKb(options.bootpack, options, read);
-    if (plan) {
-      sources.push({ src: plan.src, path: plan.path });
-      kbPath = plan.path;
-      map = plan.map;
+    bootpack = `evidence/${basename(options.bootpack)}`;
+    sources.push({ src: options.bootpack, path: bootpack });
+    const placed = await planKb(options.bootpack, options, read);
+    if (placed) {
+      sources.push({ src: placed.src, path: placed.path });
+      kb = placed.path;
+      map = placed.map;
     }
   } else if (options.kb !== undefined) {
     sources.push({ src: options.kb, path: `evidence/${basename(options.kb)}` });
@@ -180,114 +226,102 @@ export async function exportProofpack(
   const clash = findPackPathClash(sources.map((s) => s.path));
   if (clash) {
     throw new ExportError(
-      `Cannot export "${clash[1]}": it clashes with "${
-        clash[0]
-      }" (the same name, or the same but for case or ` +
-        `Unicode normalization; every verifier must read one name one way)`,
+      `Cannot export "${clash[1]}": it clashes with "${clash[0]}" (the same name, or the same ` +
+        `but for case or Unicode normalization; every verifier must read one name one way)`,
       "NAME_CLASH",
     );
   }
-  let totalBytes = 0;
-  for (const s of sources) totalBytes += await checkSource(s.src);
+  return { sources, bootpack, kb, map };
+}
 
-  // 2. Reserve the output name and build the pack in this run's partial sibling folder.
-  const owned = await reserve(dir, outDir);
-  const tmp = owned.work;
-  try {
-    await Deno.mkdir(`${tmp}/evidence`);
-    if (bootpackPath !== null) await Deno.mkdir(`${tmp}/gates`);
-    for (const s of sources) {
-      const parent = s.path.slice(0, s.path.lastIndexOf("/"));
-      await Deno.mkdir(`${tmp}/${parent}`, { recursive: true });
-    }
-    let bytes = 0;
-    const digests: FileDigest[] = await mapPool(sources, {
-      ...(options.concurrency === undefined ? {} : { concurrency: options.concurrency }),
-      onFile: (files, totalFiles) =>
-        options.onProgress?.({ phase: "copy", files, totalFiles, bytes, totalBytes }),
-    }, (s) =>
-      copyFileHashed(s.src, `${tmp}/${s.path}`, {
-        ...read,
-        onBytes: (n) => {
-          bytes += n;
-        },
-      }));
-    const content: PackEntry[] = sources.map((s, i) => ({
-      path: s.path,
-      size: digests[i]!.size,
-      sha256: digests[i]!.sha256,
-    }));
-    const put = async (path: string, data: Uint8Array | string, mode = 0o644): Promise<void> => {
-      const bytes = typeof data === "string" ? new TextEncoder().encode(data) : data;
-      await Deno.writeFile(`${tmp}/${path}`, bytes, { createNew: true, mode });
-      content.push({ path, size: bytes.length, sha256: await sha256Hex(bytes) });
-    };
-
-    // 3. The gates, on the pack's own copies, from the pack's root.
-    const gates: GateRecord[] = [];
-    if (bootpackPath !== null) {
-      for (const name of ["acceptance", "selftest"] as const) {
-        const args = gateArgs(name, bootpackPath, map);
-        // Run from the pack's folder, so that every path the gates print is pack-relative.
-        const report = await runGate(name, bootpackPath, {
-          maps: map === null ? [] : [{ from: map.slice(0, map.lastIndexOf("=")), to: "evidence" }],
-          calibration,
-          chaos: options.chaos,
-          cwd: tmp,
-        });
-        const output = `gates/${name}.txt`;
-        await put(output, formatGateText(report));
-        const pass = report.verdict.pass;
-        gates.push({
-          name,
-          args,
-          exit_code: pass ? 0 : 1,
-          output,
-          verdict: pass ? "PASS" : "GATE-BLOCK",
-          warnings: report.warnings.length,
-        });
-      }
-      await put(COMMANDS_FILE, renderGateCommands(gates));
-    }
-
-    // 4. Toolchain, scripts, inventory, statement, sums.
-    const version = options.toolVersion ?? "unknown";
-    await put(TOOLCHAIN_FILE, renderToolchain(version));
-    await put(REPLAY_FILE, renderReplaySh(), 0o755);
-    await put(VERIFY_FILE, encodeVerifyPs1());
-    const created = (options.createdAt ?? new Date()).toISOString().replace(/\.\d{3}Z$/, "Z");
-    const manifestText = renderManifest({
-      format: PACK_FORMAT,
-      created,
-      tool: { name: "bootpack", version },
-      files: content,
-      ...(bootpackPath === null ? {} : { inputs: { bootpack: bootpackPath, kb: kbPath } }),
-    });
-    await put(MANIFEST_FILE, manifestText);
-    const subjects = content.slice();
-    const config = content.filter((e) => e.path === COMMANDS_FILE);
-    await put(STATEMENT_FILE, renderStatement(subjects, gates, config));
-    const sumsText = renderSha256Sums(content);
-    const sumsBytes = new TextEncoder().encode(sumsText);
-    await Deno.writeFile(`${tmp}/${SUMS_FILE}`, sumsBytes, { createNew: true, mode: 0o644 });
-    const root = await sha256Hex(sumsBytes);
-
-    // 5. Into place, unless something appeared at --out meanwhile (then it is left as it is).
-    try {
-      await owned.publish();
-    } catch (error) {
-      throw new ExportError(`Cannot export into "${dir}": ${messageOf(error)}`, "OUT_CHANGED");
-    }
-    return {
-      dir,
-      root,
-      files: content.sort((a, b) => comparePackPaths(a.path, b.path)),
-      gates,
-    };
-  } catch (error) {
-    await owned.discard();
-    throw error;
+async function copySources(
+  tmp: string,
+  plan: Plan,
+  totalBytes: number,
+  options: ExportOptions,
+  read: Read,
+): Promise<PackEntry[]> {
+  await Deno.mkdir(`${tmp}/evidence`);
+  if (plan.bootpack !== null) await Deno.mkdir(`${tmp}/gates`);
+  for (const s of plan.sources) {
+    const parent = s.path.slice(0, s.path.lastIndexOf("/"));
+    await Deno.mkdir(`${tmp}/${parent}`, { recursive: true });
   }
+  let bytes = 0;
+  const digests: FileDigest[] = await mapPool(plan.sources, {
+    ...(options.concurrency === undefined ? {} : { concurrency: options.concurrency }),
+    onFile: (files, totalFiles) =>
+      options.onProgress?.({ phase: "copy", files, totalFiles, bytes, totalBytes }),
+  }, (s) =>
+    copyFileHashed(s.src, `${tmp}/${s.path}`, {
+      ...read,
+      onBytes: (n) => {
+        bytes += n;
+      },
+    }));
+  return plan.sources.map((s, i) => ({
+    path: s.path,
+    size: digests[i]!.size,
+    sha256: digests[i]!.sha256,
+  }));
+}
+
+/** Runs both gates in-process on the pack's copies and records them, verdicts from the reports. */
+async function recordGates(tmp: string, plan: Plan, put: Put, read: Read): Promise<GateRecord[]> {
+  const bootpack = plan.bootpack!;
+  const map = plan.map;
+  const gates: GateRecord[] = [];
+  for (const name of ["acceptance", "selftest"] as const) {
+    // Run from the pack's folder, so that every path the gates print is pack-relative.
+    const report = await runGate(name, bootpack, {
+      maps: map === null ? [] : [{ from: map.slice(0, map.lastIndexOf("=")), to: "evidence" }],
+      calibration: read.calibration,
+      chaos: read.chaos,
+      cwd: tmp,
+    });
+    const output = `gates/${name}.txt`;
+    await put(output, formatGateText(report));
+    const pass = report.verdict.pass;
+    gates.push({
+      name,
+      args: gateArgs(name, bootpack, map),
+      exit_code: pass ? 0 : 1,
+      output,
+      verdict: pass ? "PASS" : "GATE-BLOCK",
+      warnings: report.warnings.length,
+    });
+  }
+  await put(COMMANDS_FILE, renderGateCommands(gates));
+  return gates;
+}
+
+/** Writes the toolchain, the scripts, MANIFEST, the statement and the sums; returns the root. */
+async function writeOwnFiles(
+  tmp: string,
+  plan: Plan,
+  content: PackEntry[],
+  gates: readonly GateRecord[],
+  put: Put,
+  options: ExportOptions,
+): Promise<string> {
+  const version = options.toolVersion ?? "unknown";
+  await put(TOOLCHAIN_FILE, renderToolchain(version));
+  await put(REPLAY_FILE, renderReplaySh(), 0o755);
+  await put(VERIFY_FILE, encodeVerifyPs1());
+  const created = (options.createdAt ?? new Date()).toISOString().replace(/\.\d{3}Z$/, "Z");
+  const manifestText = renderManifest({
+    format: PACK_FORMAT,
+    created,
+    tool: { name: "bootpack", version },
+    files: content,
+    ...(plan.bootpack === null ? {} : { inputs: { bootpack: plan.bootpack, kb: plan.kb } }),
+  });
+  await put(MANIFEST_FILE, manifestText);
+  const config = content.filter((e) => e.path === COMMANDS_FILE);
+  await put(STATEMENT_FILE, renderStatement(content.slice(), gates, config));
+  const sumsBytes = new TextEncoder().encode(renderSha256Sums(content));
+  await Deno.writeFile(`${tmp}/${SUMS_FILE}`, sumsBytes, { createNew: true, mode: 0o644 });
+  return await sha256Hex(sumsBytes);
 }
 
 /**
