@@ -442,3 +442,59 @@ Deno.test("verify.ps1 -PubKey checks the DSSE envelope (openssl test vector) und
     assert(none.code === 1 && none.stdout.includes("not signed"), none.stdout);
   });
 });
+
+/** Bundles this repository's CLI into one file (what the pack's `tool/bootpack.js` is). */
+async function bundle(to: string): Promise<void> {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["bundle", "--quiet", "-o", to, CLI],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  assert(out.success, new TextDecoder().decode(out.stderr));
+}
+
+Deno.test("replay and replay.sh run the pack's own tool/bootpack.js when it is listed, and say so", async () => {
+  await withTempDir(async (dir) => {
+    const { pack } = await makePack(dir);
+    await Deno.mkdir(`${pack}/tool`);
+    await bundle(`${pack}/tool/bootpack.js`);
+    await reseal(pack);
+    const p = await runProofpack(["replay", pack], { BOOTPACK_CLI: "" });
+    assert(p.code === 0, p.stdout + p.stderr);
+    assert(/^tool: tool\/bootpack\.js \(pack\) sha256 [0-9A-F]{64}$/m.test(p.stdout), p.stdout);
+    assert(p.stdout.includes("acceptance: SAME") && p.stdout.includes("selftest: SAME"), p.stdout);
+    const sh = await new Deno.Command("bash", {
+      args: [`${pack}/replay.sh`],
+      cwd: "/",
+      env: { NO_COLOR: "1" },
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const err = new TextDecoder().decode(sh.stderr);
+    assert(sh.code === 0, err);
+    assert(/replay: tool \S+\/tool\/bootpack\.js sha256 [0-9a-f]{64}/.test(err), err);
+  });
+});
+
+Deno.test("attack: an unreadable extra folder fails proofpack verify run as an unprivileged user", async () => {
+  await withTempDir(async (dir) => {
+    const { pack } = await makePack(dir);
+    await bundle(`${dir}/bootpack.js`);
+    await Deno.mkdir(`${pack}/evidence/hidden`);
+    await Deno.mkdir(`${dir}/deno_dir`);
+    await new Deno.Command("chmod", { args: ["-R", "a+rwX", dir] }).output();
+    await Deno.chmod(`${pack}/evidence/hidden`, 0o000);
+    const out = await new Deno.Command("setpriv", {
+      args: ["--reuid=65534", "--regid=65534", "--clear-groups", Deno.execPath(), "run"]
+        .concat(["--no-prompt", "--allow-read", `${dir}/bootpack.js`, "proofpack", "verify", pack]),
+      cwd: "/",
+      env: { DENO_DIR: `${dir}/deno_dir`, HOME: dir, NO_COLOR: "1" },
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const stdout = new TextDecoder().decode(out.stdout);
+    assert(out.code === 1, stdout + new TextDecoder().decode(out.stderr));
+    assert(stdout.includes('Cannot list "evidence/hidden"'), stdout);
+    assert(stdout.includes("completeness: FAIL"), stdout);
+  });
+});
