@@ -31,10 +31,12 @@ interface Verdicts {
 
 async function allFour(pack: string, root?: string): Promise<Verdicts> {
   const r = root === undefined ? [] : ["--root", root];
-  const v = await runProofpack(["verify", pack, ...r]);
-  const p = await runProofpack(["replay", pack, ...r], { BOOTPACK_CLI: CLI });
-  const sh = await runReplaySh(pack, r);
-  const ps = await runVerifyPs1(pack, root === undefined ? [] : ["-Root", root]);
+  const [v, p, sh, ps] = await Promise.all([
+    runProofpack(["verify", pack, ...r]),
+    runProofpack(["replay", pack, ...r], { BOOTPACK_CLI: CLI }),
+    runReplaySh(pack, r),
+    runVerifyPs1(pack, root === undefined ? [] : ["-Root", root]),
+  ]);
   for (const x of [v, p, sh, ps]) assert(!(x.stdout + x.stderr).includes("internal error"));
   return {
     verify: v.code,

@@ -227,15 +227,18 @@ Deno.test("verify names the path and exits 1, and replay.sh exits non-zero, for 
         await Deno.mkdir(outside, { recursive: true });
         await copyTree(pack, copy);
         await tamper.edit(copy, outside);
-        const v = await runProofpack(["verify", copy]);
+        // The three verifiers run at once (each is a process): verify, replay.sh, verify.ps1.
+        const [v, sh, ps] = await Promise.all([
+          runProofpack(["verify", copy]),
+          runReplaySh(copy),
+          runVerifyPs1(copy),
+        ]);
         assert(v.code === 1, `verify exit ${v.code}\n${v.stdout}${v.stderr}`);
         assert(v.stdout.includes(tamper.names), `verify does not name it:\n${v.stdout}${v.stderr}`);
         assert(v.stdout.includes("[FAIL]"), v.stdout);
         assert(!v.stderr.includes("internal error"), v.stderr);
-        const sh = await runReplaySh(copy);
         assert(sh.code !== 0, `replay.sh exit ${sh.code}\n${sh.stderr}`);
         // verify.ps1 run for real under PowerShell 7 agrees: it fails too.
-        const ps = await runVerifyPs1(copy);
         assert(ps.code === 1, `verify.ps1 exit ${ps.code}\n${ps.stdout}${ps.stderr}`);
         assert(ps.stdout.includes("[FAIL]"), ps.stdout);
         // A tampered replay.sh cannot be trusted to say why; it must still not exit 0.
