@@ -500,3 +500,20 @@ Deno.test("attack: an unreadable extra folder fails proofpack verify run as an u
     assert(stdout.includes("completeness: FAIL"), stdout);
   });
 });
+
+Deno.test("attack: recorded arguments alone rewritten (outputs kept), resealed", async () => {
+  await withTempDir(async (dir) => {
+    const { pack } = await makePack(dir);
+    await Deno.copyFile(`${ROOT}/examples/bootpack.txt`, `${pack}/evidence/decoy.txt`);
+    const c = await Deno.readTextFile(`${pack}/gates/commands.json`);
+    await Deno.writeTextFile(
+      `${pack}/gates/commands.json`,
+      c.replaceAll('"evidence/bootpack.txt"', '"evidence/decoy.txt"'),
+    );
+    await reseal(pack);
+    const v = await allFour(pack);
+    assert(v.verify === 1 && v.replay === 1 && v.replaySh === 1, v.out);
+    assert(v.out.includes("other arguments than the pack's evidence gives"), v.out);
+    assert(v.ps1 === 0 && v.out.includes("[PASS] self-consistent only"), v.out);
+  });
+});

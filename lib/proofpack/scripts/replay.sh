@@ -203,6 +203,24 @@ printf 'replay: tool %s sha256 %s\n' "$tool_file" "${tool_sum%% *}" >&2
 map=$(tr -d '\n' <gates/commands.json | grep -oE '"--map",[[:space:]]*"[^"]*"' | head -n 1 | sed -E 's/.*"([^"]*)"$/\1/' || true)
 map=${map//\\\\/\\}
 if [[ -n $map && $map != *=evidence ]]; then give_up "gates/commands.json maps the POINTER to ${map##*=}, not to evidence"; fi
+# The recorded command lines must be the derived ones: <name> <the BootPack MANIFEST names>
+# [--map FROM=evidence], acceptance then selftest (JSON strings read token by token).
+recorded_args=$(tr -d '\n' <gates/commands.json | grep -oE '"args"[[:space:]]*:[[:space:]]*\[[^]]*\]' || true)
+[[ $(grep -c . <<<"$recorded_args") -eq 2 ]] || give_up "gates/commands.json does not record the two gates"
+gate_no=0
+while IFS= read -r line; do
+  name=acceptance
+  [[ $gate_no -eq 1 ]] && name=selftest
+  gate_no=$((gate_no + 1))
+  mapfile -t tokens < <(grep -oE '"([^"\\]|\\.)*"' <<<"$line" | tail -n +2)
+  want_args=("\"$name\"" "\"$bootpack\"")
+  if [[ ${#tokens[@]} -eq 4 && ${tokens[2]} == '"--map"' && ${tokens[3]} == *'=evidence"' ]]; then
+    want_args+=("${tokens[2]}" "${tokens[3]}")
+  fi
+  if [[ "${tokens[*]}" != "${want_args[*]}" ]]; then
+    give_up "gates/commands.json records $name with other arguments than the pack's evidence gives"
+  fi
+done <<<"$recorded_args"
 verdicts=()
 for name in acceptance selftest; do
   recorded=gates/$name.txt
