@@ -58,6 +58,10 @@ function ps51Traps(text: string): string[] {
   if (/&&|\|\|/.test(code)) traps.push("&& or || pipeline chain (PowerShell 7)");
   if (/-Parallel\b/i.test(code)) traps.push("ForEach-Object -Parallel (PowerShell 7)");
   if (/\$PSStyle\b/i.test(code)) traps.push("$PSStyle (PowerShell 7.2)");
+  if (/(^|[\s{}])clean\s*\{/im.test(code)) traps.push("clean block (PowerShell 7.3)");
+  if (/-(AsHashtable|Depth)\b/i.test(code) && /ConvertFrom-Json/i.test(code)) {
+    traps.push("ConvertFrom-Json -AsHashtable/-Depth (PowerShell 6+)");
+  }
   const pathCmds =
     /\b(Get-FileHash|Test-Path|Get-ChildItem|Get-Item|Resolve-Path|Get-Content)\b([^\n]*)/gi;
   for (const m of code.matchAll(pathCmds)) {
@@ -67,9 +71,14 @@ function ps51Traps(text: string): string[] {
   return traps;
 }
 
-Deno.test("verify.ps1 parses with the real PowerShell grammar: zero error nodes", async () => {
-  const errors = await grammarErrors(renderVerifyPs1());
+const PS1_SOURCE = new URL("../../lib/proofpack/scripts/verify.ps1", import.meta.url);
+
+Deno.test("verify.ps1 parses with the real PowerShell grammar, read from its source: zero error nodes", async () => {
+  const source = await Deno.readTextFile(PS1_SOURCE);
+  const errors = await grammarErrors(source);
   assert(errors.length === 0, errors.join("; "));
+  assert(renderVerifyPs1() === source.replace(/\r?\n/g, "\r\n"), "the pack's copy is the source");
+  assert(ps51Traps(source).length === 0, ps51Traps(source).join("; "));
 });
 
 Deno.test("the grammar check catches PowerShell 7-only syntax (it can fail)", async () => {
@@ -95,6 +104,8 @@ Deno.test("the trap check catches each trap (it can fail)", () => {
     ["$h = Get-FileHash -Path $full", /-LiteralPath/],
     ["$h = Get-FileHash $full", /Get-FileHash without -LiteralPath/],
     ["Write-Output 'caf\u00e9'", /non-ASCII/],
+    ["1..3 | ForEach-Object -Parallel { $_ }", /-Parallel/],
+    ["function f { process { } clean { } }", /clean block/],
   ];
   for (const [line, want] of cases) {
     const traps = ps51Traps(base.replace("$bad = 0", `$bad = 0\r\n${line}`));
