@@ -517,3 +517,36 @@ Deno.test("attack: recorded arguments alone rewritten (outputs kept), resealed",
     assert(v.ps1 === 0 && v.out.includes("[PASS] self-consistent only"), v.out);
   });
 });
+
+Deno.test("the bundled program writes the scripts from their sources, with no source tree to read", async () => {
+  await withTempDir(async (dir) => {
+    await bundle(`${dir}/bootpack.js`);
+    await Deno.writeTextFile(`${dir}/a.txt`, "a");
+    // Read permission on the scratch folder only: the repository is out of reach.
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "--no-prompt",
+        `--allow-read=${dir}`,
+        `--allow-write=${dir}`,
+        `${dir}/bootpack.js`,
+      ]
+        .concat(["proofpack", "export", "--out", `${dir}/pack`, `${dir}/a.txt`]),
+      cwd: dir,
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    assert(out.success, new TextDecoder().decode(out.stderr));
+    const src = `${ROOT}/lib/proofpack/scripts`;
+    assert.equal(
+      await Deno.readTextFile(`${dir}/pack/replay.sh`),
+      await Deno.readTextFile(`${src}/replay.sh`),
+    );
+    const ps1 = await Deno.readFile(`${dir}/pack/verify.ps1`);
+    assert.deepEqual([...ps1.subarray(0, 3)], [0xef, 0xbb, 0xbf]);
+    assert.equal(
+      new TextDecoder().decode(ps1.subarray(3)),
+      (await Deno.readTextFile(`${src}/verify.ps1`)).replace(/\r?\n/g, "\r\n"),
+    );
+  });
+});
