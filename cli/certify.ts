@@ -46,7 +46,7 @@ Options:
   --kb FILE            Its KB (default: the file its POINTER names)
   --map FROM=TO        Follow a Windows POINTER on this host (repeatable), e.g.
                        --map '\\\\DS-918\\kb=examples'
-  --out DIR            Report folder, new or empty (default: certification-<UTC time>)
+  --out DIR            Report folder, which must not exist (default: certification-<UTC time>)
   --sign KEY.pem       Sign the report's proofpack (PKCS#8 key from bootpack keygen)
   --json               Print the result as one JSON object
   --calibration FILE   Thresholds file (JSON or JSONC), passed on to every command;
@@ -92,7 +92,9 @@ export async function main(args: string[]): Promise<number> {
     if (!interrupt.signal.aborted) printInfo("certify: interrupted, cleaning up");
     interrupt.abort();
   };
-  Deno.addSignalListener("SIGINT", onSignal);
+  // SIGINT and SIGTERM alike: stop, kill the child processes, remove what this run created.
+  const signals: Deno.Signal[] = Deno.build.os === "windows" ? ["SIGINT"] : ["SIGINT", "SIGTERM"];
+  for (const s of signals) Deno.addSignalListener(s, onSignal);
   let result: CertifyResult;
   try {
     result = await certify(parsed.bootpack, {
@@ -115,7 +117,7 @@ export async function main(args: string[]): Promise<number> {
     if (error instanceof CalibrationError) return calibrationFailed(error);
     throw error;
   } finally {
-    Deno.removeSignalListener("SIGINT", onSignal);
+    for (const s of signals) Deno.removeSignalListener(s, onSignal);
   }
   if (parsed.flags.values["json"]) writeJson(resultJson(result));
   else writeStdout(resultText(result));

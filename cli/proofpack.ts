@@ -5,16 +5,16 @@
  */
 
 import denoJson from "../deno.json" with { type: "json" };
-import { CalibrationError } from "../lib/core/calibration.ts";
-import { FileReadError } from "../lib/io/file_read.ts";
-import { ExportError, exportProofpack, type PackProgress } from "../lib/proofpack/export.ts";
+import { codeOf, messageOf } from "../lib/core/error.ts";
+import { removeAllOwnedDirs } from "../lib/io/owned_dir.ts";
+import { readFileBytes } from "../lib/io/file_read.ts";
+import { importSigningKey, SignatureError } from "../lib/proofpack/dsse.ts";
+import { type PackSignature, verifyPackSignature } from "../lib/proofpack/pack_signature.ts";
+import { packTool } from "../lib/proofpack/tool.ts";
+import { exportProofpack, type PackProgress } from "../lib/proofpack/export.ts";
 import { SUMS_FILE } from "../lib/proofpack/manifest.ts";
 import { replayProofpack, type ReplayReport } from "../lib/proofpack/replay.ts";
-import { verifyProofpack, type VerifyReport } from "../lib/proofpack/verify.ts";
-import { importSigningKey, SignatureError, type SigningKey } from "../lib/proofpack/dsse.ts";
-import { type PackSignature, verifyPackSignature } from "../lib/proofpack/pack_signature.ts";
-import { packTool, ToolError } from "../lib/proofpack/tool.ts";
-import { readFileBytes } from "../lib/io/file_read.ts";
+import { proofStatement, verifyProofpack, type VerifyReport } from "../lib/proofpack/verify.ts";
 import { type ParsedFlags, UsageError } from "./_args.ts";
 import {
   calibrationOf,
@@ -27,7 +27,7 @@ import {
 import { printError, printInfo, writeJson, writeStderr, writeStdout } from "./_output.ts";
 
 const USAGE =
-  `Usage: bootpack proofpack export --out DIR [--bootpack FILE] [--kb FILE] [--sign KEY.pem] [FILE...]
+  `Usage: bootpack proofpack export --out DIR [--bootpack FILE] [--kb FILE] [--map FROM=TO]... [--sign KEY.pem] [FILE...]
        bootpack proofpack verify DIR [--json] [--root HEX] [--pubkey PUB.pem]
        bootpack proofpack replay DIR [--cli PATH] [--json] [--root HEX]`;
 
@@ -57,8 +57,8 @@ Writes a new proofpack into DIR (which must not exist, or be empty):
   verify.ps1         Windows PowerShell 5.1: checks every SHA256 (UTF-8 with BOM, ASCII)
   statement.intoto.UNSIGNED.json   in-toto Statement v1 (test-result), unsigned:
                      sign it with cosign attest-blob --statement
-  statement.intoto.dsse.json   with --sign: DSSE envelope (ECDSA P-256) over the in-toto
-                     Statement of every file; proofpack verify --pubkey checks it
+  statement.intoto.dsse.json   with --sign: DSSE envelope (ECDSA P-256) whose payload is the
+                     statement above; proofpack verify --pubkey and verify.ps1 -PubKey check it
   SHA256SUMS.txt     GNU format, every file but itself: sha256sum -c --strict SHA256SUMS.txt
 Prints the root digest, the SHA256 of SHA256SUMS.txt, which covers the whole pack: record it
 elsewhere. The same inputs give byte-identical files; set SOURCE_DATE_EPOCH to fix the time
@@ -138,18 +138,8 @@ export async function main(args: string[]): Promise<number> {
       writeStderr(`${USAGE}\nRun bootpack proofpack --help for details.\n`);
       return 2;
     }
-    if (
-      error instanceof ExportError || error instanceof FileReadError ||
-      error instanceof CalibrationError
-    ) {
-      printError(`proofpack: ${error.message}`);
-      return 1;
-    }
-    if (error instanceof SignatureError || error instanceof ToolError) {
-      printError(`proofpack: ${error.code}: ${error.message}`);
-      return 1;
-    }
-    throw error;
+    printError(`proofpack: ${codeOf(error, "PROOFPACK_FAILED")}: ${messageOf(error)}`);
+    return 1;
   }
 }
 
@@ -177,7 +167,38 @@ async function runExport(args: string[]): Promise<number> {
   const chaos = chaosOf(flags);
   const calibration = await calibrationOf(flags);
   const createdAt = sourceDateEpoch();
-  const signingKey = await signingKeyOf(flags, calibration);
+  // Interrupted, export removes what it created (and only that), then stops.
+  const onSignal = (): void => {
+    removeAllOwnedDirs();
+    printError("proofpack: interrupted: removed the partial pack");
+    Deno.exit(130);
+  };
+  const signals: Deno.Signal[] = Deno.build.os === "windows" ? ["SIGINT"] : ["SIGINT", "SIGTERM"];
+  for (const s of signals) Deno.addSignalListener(s, onSignal);
+  try {
+    return await exportAndPrint(out, flags, { bootpack, kb, maps, chaos, calibration, createdAt });
+  } finally {
+    for (const s of signals) Deno.removeSignalListener(s, onSignal);
+  }
+}
+
+async function exportAndPrint(
+  out: string,
+  flags: ParsedFlags,
+  o: {
+    bootpack: string | undefined;
+    kb: string | undefined;
+    maps: ReturnType<typeof mapsOf>;
+    chaos: ReturnType<typeof chaosOf>;
+    calibration: Awaited<ReturnType<typeof calibrationOf>>;
+    createdAt: Date | undefined;
+  },
+): Promise<number> {
+  const { bootpack, kb, maps, chaos, calibration, createdAt } = o;
+  const sign = stringFlag(flags, "sign");
+  const signingKey = sign === undefined
+    ? undefined
+    : await importSigningKey(new TextDecoder().decode(await readFileBytes(sign, { calibration })));
   const tool = await packTool({ version: denoJson.version });
   const result = await exportProofpack(out, {
     tool,
@@ -222,7 +243,7 @@ async function runVerify(args: string[]): Promise<number> {
   const publicPem = pubkey === undefined
     ? undefined
     : new TextDecoder().decode(await readFileBytes(pubkey, { calibration }));
-  const report = await verifyProofpack(dir, {
+  const verified = await verifyProofpack(dir, {
     expectedRoot: root,
     chaos: chaosOf(flags),
     calibration,
@@ -230,13 +251,12 @@ async function runVerify(args: string[]): Promise<number> {
   });
   const signature = publicPem === undefined
     ? undefined
-    : await signatureOf(dir, publicPem, report, calibration);
-  const ok = report.ok && (signature === undefined || "keyid" in signature);
+    : await signatureOf(dir, publicPem, verified, calibration);
+  const report = withSignature(verified, signature);
   if (flags.values["json"]) {
-    const json = signature === undefined ? report : { ...report, ok, signature };
-    writeJson(json);
+    writeJson(signature === undefined ? report : { ...report, signature });
   } else writeStdout(formatVerify(report, signature));
-  return ok ? 0 : 1;
+  return report.ok ? 0 : 1;
 }
 
 async function runReplay(args: string[]): Promise<number> {
@@ -259,7 +279,7 @@ async function runReplay(args: string[]): Promise<number> {
   });
   if (flags.values["json"]) writeJson(report);
   else writeStdout(formatReplay(report));
-  return report.ok ? 0 : 1;
+  return report.ok ? 0 : report.missingTool ? 2 : 1;
 }
 
 /**
@@ -271,7 +291,11 @@ async function runReplay(args: string[]): Promise<number> {
  * @example
  * ```ts
  * import { formatVerify } from "./proofpack.ts";
- * const t = formatVerify({ dir: "p", ok: false, complete: false, valid: true, root: null, listed: 1, matched: 0, missing: ["a"], extra: [], modified: [], unsafe: [], problems: [] });
+ * const t = formatVerify({
+ *   dir: "p", ok: false, complete: false, valid: true, root: null, listed: 1, matched: 0,
+ *   missing: ["a"], extra: [], modified: [], unsafe: [], problems: [], inputs: null, gates: [],
+ *   files: [], proof: { level: "none", statement: "nothing", key: null },
+ * });
  * if (!t.includes("MISSING a")) throw new Error(t);
  * ```
  */
@@ -306,14 +330,11 @@ export function formatVerify(r: VerifyReport, signature?: SignatureOutcome): str
         : `signature: FAIL ${signature.code}: ${printable(signature.message)}`,
     );
   }
-  const signed = signature !== undefined && "keyid" in signature;
   lines.push(
-    r.ok && (signature === undefined || signed)
-      ? `[PASS] proofpack ${r.dir} verified: ${r.listed} files${
-        signed ? `, signed by key ${signature.keyid}` : ""
-      }`
-      : `[FAIL] proofpack ${r.dir} does not verify${
-        signature !== undefined && !signed ? ` (${signature.code})` : ""
+    r.ok
+      ? `[PASS] proofpack ${r.dir} verified: ${r.listed} files; ${r.proof.statement}`
+      : `[FAIL] proofpack ${r.dir} does not verify; proves ${r.proof.statement}${
+        signature !== undefined && !("keyid" in signature) ? ` (${signature.code})` : ""
       }`,
   );
   return lines.join("\n") + "\n";
@@ -329,21 +350,34 @@ function printable(text: string): string {
 }
 
 function formatReplay(r: ReplayReport): string {
-  const lines = [formatVerify(r.verify).trimEnd()];
+  // The verify step's own verdict line is not the replay's: one verdict line per output.
+  const verified = formatVerify(r.verify).trimEnd().split("\n");
+  const lines = r.verify.ok
+    ? [...verified.slice(0, -1), `verify: PASS (${r.verify.listed} files)`]
+    : verified;
   for (const p of r.problems) lines.push(`INVALID ${printable(p.file)}: ${printable(p.message)}`);
+  if (r.tool !== null) {
+    lines.push(`tool: ${printable(r.tool.path)} (${r.tool.source}) sha256 ${r.tool.sha256}`);
+  }
   for (const g of r.gates) {
     lines.push(
       `${g.name}: ${
         g.ok ? "SAME" : "DIFFERENT"
-      } (exit ${g.exitCode}, recorded ${g.recordedExitCode}; output ${
+      } (recorded ${g.recordedVerdict}, exit ${g.exitCode}, recorded ${g.recordedExitCode}; output ${
         g.sameOutput ? "identical" : "differs"
       })`,
     );
   }
+  const proven = r.verify.proof.statement;
   lines.push(
-    r.ok
-      ? `[PASS] proofpack ${r.verify.dir} replayed: ${r.gates.length} gate(s) identical`
-      : `[FAIL] proofpack ${r.verify.dir} does not replay`,
+    !r.ok
+      ? `[FAIL] proofpack ${r.verify.dir} does not replay`
+      : r.reproduced === "GATE-BLOCK"
+      ? `[REPRODUCED-BLOCK] proofpack ${r.verify.dir}: the recorded GATE-BLOCK was reproduced ` +
+        `(the BootPack does not pass); ${proven}`
+      : r.gates.length === 0
+      ? `[PASS] proofpack ${r.verify.dir}: no gate recorded, nothing replayed; ${proven}`
+      : `[PASS] proofpack ${r.verify.dir} replayed: ${r.gates.length} gate(s) identical; ${proven}`,
   );
   return lines.join("\n") + "\n";
 }
@@ -382,15 +416,19 @@ async function signatureOf(
   }
 }
 
-async function signingKeyOf(
-  flags: ParsedFlags,
-  calibration: Awaited<ReturnType<typeof calibrationOf>>,
-): Promise<SigningKey | undefined> {
-  const path = stringFlag(flags, "sign");
-  if (path === undefined) return undefined;
-  return await importSigningKey(
-    new TextDecoder().decode(await readFileBytes(path, { calibration })),
-  );
+/**
+ * The verify report once `--pubkey` was checked: a signature that verified on a pack that
+ * verified raises what was proven to "signed by key K"; a refused signature fails the report.
+ */
+function withSignature(r: VerifyReport, signature: SignatureOutcome | undefined): VerifyReport {
+  if (signature === undefined) return r;
+  if (!("keyid" in signature)) return { ...r, ok: false };
+  if (!r.ok) return r;
+  const key = signature.keyid;
+  return {
+    ...r,
+    proof: { level: "signed", statement: proofStatement("signed", r.root, key), key },
+  };
 }
 
 function stringFlag(flags: ParsedFlags, name: string): string | undefined {
@@ -422,18 +460,13 @@ function sourceDateEpoch(): Date | undefined {
   return new Date(Number(value) * 1000);
 }
 
-function cliToReplayWith(flags: ParsedFlags): string {
+function cliToReplayWith(flags: ParsedFlags): string | undefined {
   const given = stringFlag(flags, "cli");
   if (given !== undefined) return given;
-  let env: string | undefined;
   try {
-    env = Deno.env.get("BOOTPACK_CLI");
+    const env = Deno.env.get("BOOTPACK_CLI");
+    return env === "" ? undefined : env;
   } catch {
-    env = undefined; // no permission to read it: same as unset
+    return undefined; // no permission to read it: same as unset
   }
-  if (env !== undefined && env !== "") return env;
-  throw new UsageError(
-    "Cannot tell which bootpack CLI to replay the gates with: give --cli PATH or set BOOTPACK_CLI " +
-      "(bootpack's cli.ts)",
-  );
 }

@@ -46,11 +46,15 @@ export { exampleMap };
  * Runs the pack's own `replay.sh` with bash, replaying with this repository's CLI.
  *
  * @param pack The pack's folder.
+ * @param args Further arguments (`--root HEX`).
  * @returns Exit code and output.
  */
-export async function runReplaySh(pack: string): Promise<CliResult> {
+export async function runReplaySh(
+  pack: string,
+  args: readonly string[] = [],
+): Promise<CliResult> {
   const out = await new Deno.Command("bash", {
-    args: [`${pack}/replay.sh`],
+    args: [`${pack}/replay.sh`, ...args],
     cwd: "/",
     env: { BOOTPACK_CLI: CLI, NO_COLOR: "1" },
     stdout: "piped",
@@ -150,4 +154,45 @@ export async function forge(pack: string, path: string, text: string): Promise<v
     ),
   );
   await rehash(pack, "statement.intoto.UNSIGNED.json");
+}
+
+/**
+ * Finds PowerShell 7 (`pwsh` on PATH, or `~/.dotnet/tools/pwsh`). Absent, it throws, so that a
+ * test needing it fails (never skips) and says how to install it.
+ *
+ * @returns The executable's path.
+ */
+export async function findPwsh(): Promise<string> {
+  const home = Deno.env.get("HOME") ?? "";
+  for (const dir of [...(Deno.env.get("PATH") ?? "").split(":"), `${home}/.dotnet/tools`]) {
+    if (dir === "") continue;
+    try {
+      if ((await Deno.stat(`${dir}/pwsh`)).isFile) return `${dir}/pwsh`;
+    } catch {
+      // not there
+    }
+  }
+  throw new Error(
+    "pwsh (PowerShell 7) not found on PATH or in ~/.dotnet/tools: install it with " +
+      "`dotnet tool install --global PowerShell --version 7.6.9`",
+  );
+}
+
+/**
+ * Runs the pack's own `verify.ps1` for real: `pwsh -NoProfile -NonInteractive -File`.
+ *
+ * @param pack The pack's folder.
+ * @param args Further arguments (`-Root HEX`, `-PubKey FILE`).
+ * @returns Exit code and output.
+ */
+export async function runVerifyPs1(pack: string, args: readonly string[] = []): Promise<CliResult> {
+  const out = await new Deno.Command(await findPwsh(), {
+    args: ["-NoProfile", "-NonInteractive", "-File", `${pack}/verify.ps1`, "-Pack", pack, ...args],
+    cwd: "/",
+    env: { NO_COLOR: "1" },
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const dec = new TextDecoder();
+  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
 }

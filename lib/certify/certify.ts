@@ -38,6 +38,7 @@ import { gateG5 } from "./gate_g5.ts";
 import { messageOf } from "../core/error.ts";
 import { basename, dirname, resolve } from "../core/path.ts";
 import { lastLine } from "./_output_lines.ts";
+import { OwnedDir } from "../io/owned_dir.ts";
 
 /** Options of {@linkcode certify}. */
 export interface CertifyOptions {
@@ -125,15 +126,18 @@ export async function certify(bootpack: string, options: CertifyOptions): Promis
   // 1. Preconditions: the calibration, a free report folder, the inputs read and hashed.
   const calibrationSource = options.calibrationFile ?? "budgets/calibration.json (built in)";
   const cal = validateCalibration(options.calibration, calibrationSource);
-  await checkOutFree(options.out);
   const subject = await locateSubject(bootpack, options);
   const inputsBefore = await hashInputs([
     { role: "BootPack", path: bootpack, bytes: subject.source.bootpackBytes },
     { role: "KB", path: subject.kbPath, bytes: subject.source.kbBytes },
   ]);
-  const scratch = await Deno.makeTempDir({ prefix: "bootpack_certify_" });
-  const staging = `${options.out.replace(/[\\/]+$/, "")}.partial-${crypto.randomUUID()}`;
+  // --out reserved and the report built in this run's partial sibling (lib/io/owned_dir.ts), the
+  // scratch copies of the KB inside it: interrupted or killed, nothing is left behind for long.
+  const owned = await reserveOut(options.out);
+  const staging = owned.work;
+  const scratch = `${staging}/.scratch`;
   try {
+    await Deno.mkdir(scratch);
     await Deno.mkdir(`${staging}/evidence`, { recursive: true });
     const input = await makeWorkspace(scratch, "input", subject.source);
     const extra = options.calibrationFile === undefined
@@ -176,14 +180,18 @@ export async function certify(bootpack: string, options: CertifyOptions): Promis
     await Deno.writeTextFile(`${staging}/CERTIFICATION.md`, renderCertificationMarkdown(report));
     // 5. The report's own proofpack, then publication.
     ctx.progress("report: exporting the proofpack");
-    const pack = await exportReportPack(staging, input, registry, extra, options.signKey);
+    const pack = await exportReportPack(staging, input, registry, extra, options);
     checkInterrupted(options);
-    await publish(staging, options.out);
+    await Deno.remove(scratch, { recursive: true });
+    try {
+      await owned.publish();
+    } catch (error) {
+      throw new CertifyError(`Cannot write the report to "${options.out}": ${messageOf(error)}`);
+    }
     const verdict = certificationVerdict(report);
     return { pass: verdict.pass && pack.packVerified, out: options.out, report, ...pack };
   } finally {
-    await Deno.remove(scratch, { recursive: true }).catch(() => {});
-    await Deno.remove(staging, { recursive: true }).catch(() => {});
+    await owned.discard(); // after a publish, nothing is left to discard
   }
 }
 
@@ -346,8 +354,9 @@ async function exportReportPack(
   input: Workspace,
   registry: readonly RegistryEntry[],
   extra: readonly string[],
-  signKey: string | undefined,
+  options: CertifyOptions,
 ): Promise<{ rootDigest: string | null; packVerified: boolean; problems: string[] }> {
+  const { signKey, signal } = options;
   const problems: string[] = [];
   const files = [
     "CERTIFICATION.md",
@@ -358,7 +367,7 @@ async function exportReportPack(
     ["proofpack", "export", "--out", "proofpack", "--bootpack", input.bootpack, "--kb", input.kb]
       .concat(files, signKey === undefined ? [] : ["--sign", signKey], extra),
     [staging],
-    { cwd: staging },
+    { cwd: staging, signal },
   );
   const rootDigest = exported.stdout.match(/\b[0-9A-Fa-f]{64}\b/)?.[0]?.toUpperCase() ?? null;
   if (exported.code !== 0) {
@@ -367,6 +376,7 @@ async function exportReportPack(
   }
   const verified = await confined(["proofpack", "verify", "proofpack", ...extra], [staging], {
     cwd: staging,
+    signal,
   });
   if (verified.code !== 0) {
     problems.push(
@@ -384,19 +394,14 @@ interface Subject {
   readonly kbPath: string;
 }
 
-async function checkOutFree(out: string): Promise<void> {
-  let info: Deno.FileInfo;
+async function reserveOut(out: string): Promise<OwnedDir> {
   try {
-    info = await Deno.lstat(out);
+    return await OwnedDir.create(out.replace(/[\\/]+$/, ""));
   } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return;
-    throw new CertifyError(`Cannot write the report to "${out}": ${(error as Error).message}`);
-  }
-  if (!info.isDirectory) {
-    throw new CertifyError(`Cannot write the report to "${out}": it exists and is not a folder`);
-  }
-  for await (const _ of Deno.readDir(out)) {
-    throw new CertifyError(`Cannot write the report to "${out}": the folder is not empty`);
+    const why = error instanceof Deno.errors.AlreadyExists
+      ? "it exists (certify never writes into or over anything)"
+      : messageOf(error);
+    throw new CertifyError(`Cannot write the report to "${out}": ${why}`);
   }
 }
 
@@ -452,15 +457,6 @@ async function locateSubject(bootpack: string, options: CertifyOptions): Promise
 
 // ---------------------------------------------------------------------------------------------
 // Helpers
-
-async function publish(staging: string, out: string): Promise<void> {
-  try {
-    await Deno.remove(out); // an empty folder, checked at the start
-  } catch (error) {
-    if (!(error instanceof Deno.errors.NotFound)) throw error;
-  }
-  await Deno.rename(staging, out);
-}
 
 function identify(options: CertifyOptions, date: string): Identification {
   const sys = <T>(fn: () => T, fallback: string): T | string => {

@@ -13,6 +13,7 @@
 import type { Calibration } from "../core/calibration.ts";
 import { retry, RetryExhaustedError } from "../core/retry.ts";
 import { messageOf } from "../core/error.ts";
+import { constants as fsConstants, promises as fsPromises } from "node:fs";
 import { type ByteReader, chaosBeforeOpen, type ChaosMode, chaosReader } from "./_chaos.ts";
 
 export { CHAOS_MODES, type ChaosMode } from "./_chaos.ts";
@@ -26,7 +27,8 @@ export type FileReadCode =
   | "TOO_LARGE"
   | "IO_TIMEOUT"
   | "IO_ERROR"
-  | "IO_SHORT_READ";
+  | "IO_SHORT_READ"
+  | "CHANGED";
 
 /** A file that could not be read; `attempts` counts the tries made (1 + retries at most). */
 export class FileReadError extends Error {
@@ -68,6 +70,21 @@ export interface ReadFileOptions {
   readonly chaos?: ChaosMode | undefined;
   /** Called before each retry, e.g. for a progress message. */
   readonly onRetry?: (attempt: number, error: FileReadError) => void;
+  /**
+   * The file must be this one (device and inode from an earlier `Deno.lstat`): it is then opened
+   * without blocking on a FIFO (and without following a symlink where Deno allows it), and the
+   * open handle's own stat must show a regular file with this identity, so nothing swapped in
+   * after the check is read (`CHANGED`, never retried). Default: opened as any path is.
+   */
+  readonly expect?: FileIdentity | undefined;
+}
+
+/** What identifies a file: its device and inode, as `Deno.lstat` gives them. */
+export interface FileIdentity {
+  /** Device id. */
+  readonly dev: number;
+  /** Inode number (`null` where the platform has none: the check then compares the device only). */
+  readonly ino: number | null;
 }
 
 /**
@@ -177,7 +194,7 @@ async function attemptRead(path: string, options: ReadFileOptions): Promise<Uint
   });
   const state: { opened: Opened | null; settled: boolean } = { opened: null, settled: false };
   const work = (async () => {
-    const o = await openRegularFile(path, options.chaos, cal.io_timeout_ms * 2);
+    const o = await openRegularFile(path, options.chaos, cal.io_timeout_ms * 2, options.expect);
     if (state.settled) {
       closeOpened(o);
       throw new FileReadError("IO_TIMEOUT", path, `Cannot read "${path}": timed out`);
@@ -204,8 +221,13 @@ async function attemptRead(path: string, options: ReadFileOptions): Promise<Uint
   }
 }
 
+/** The part of an open file the reads use (a `Deno.FsFile`, or a checked handle). */
+interface OpenFile extends ByteReader {
+  close(): void;
+}
+
 interface Opened {
-  readonly file: Deno.FsFile;
+  readonly file: OpenFile;
   readonly reader: ReturnType<typeof chaosReader>;
   readonly size: number;
 }
@@ -243,7 +265,12 @@ async function openRegularFile(
   path: string,
   chaos: ChaosMode | undefined,
   hangMs: number,
+  expect: FileIdentity | undefined,
 ): Promise<Opened> {
+  if (expect !== undefined) {
+    const { file, size } = await openChecked(path, expect);
+    return { file, size, reader: chaosReader(file, size, chaos, hangMs) };
+  }
   let file: Deno.FsFile;
   try {
     file = await Deno.open(path, { read: true });
@@ -356,7 +383,7 @@ async function attemptStream<T>(
   await chaosBeforeOpen(options.chaos, cal.chaos_latency_ms).catch((e) => {
     throw classify(e, path);
   });
-  const opened = await openRegularFile(path, options.chaos, cal.io_timeout_ms * 2);
+  const opened = await openRegularFile(path, options.chaos, cal.io_timeout_ms * 2, options.expect);
   try {
     const chunkSize = Math.max(1, options.chunkSize ?? 1 << 20);
     return await consume(streamChunks(opened, path, chunkSize, cal.io_timeout_ms));
@@ -424,4 +451,54 @@ function takeBuffer(length: number): Uint8Array {
 
 function giveBuffer(buffer: Uint8Array): void {
   if (buffer.length >= 65536 && bufferPool.length < BUFFER_POOL_MAX) bufferPool.push(buffer);
+}
+
+/**
+ * Opens with O_NONBLOCK (a FIFO never blocks) and O_NOFOLLOW, then compares the handle's stat with
+ * the expected identity: what is read is what was checked. The identity is what decides: Deno's
+ * `node:fs` honours O_NOFOLLOW only with `--allow-all` (otherwise it opens the link's target),
+ * and a target that is not the checked file has another device or inode.
+ */
+async function openChecked(
+  path: string,
+  expect: FileIdentity,
+): Promise<{ file: OpenFile; size: number }> {
+  const flags = fsConstants.O_RDONLY | (fsConstants.O_NOFOLLOW ?? 0) |
+    (fsConstants.O_NONBLOCK ?? 0);
+  let handle: fsPromises.FileHandle;
+  try {
+    handle = await fsPromises.open(path, flags);
+  } catch (error) {
+    const code = (error as { code?: string }).code;
+    if (code === "ELOOP" || code === "EMLINK") {
+      throw new FileReadError("CHANGED", path, `Cannot read "${path}": it is now a symlink`);
+    }
+    if (code === "ENOENT") throw classify(new Deno.errors.NotFound(), path);
+    if (code === "EACCES" || code === "EPERM") {
+      throw classify(new Deno.errors.PermissionDenied(), path);
+    }
+    throw classify(error, path);
+  }
+  try {
+    const info = await handle.stat();
+    const same = info.dev === expect.dev && (expect.ino === null || info.ino === expect.ino);
+    if (!info.isFile() || !same) {
+      throw new FileReadError(
+        "CHANGED",
+        path,
+        `Cannot read "${path}": it was replaced after it was checked`,
+      );
+    }
+    const file: OpenFile = {
+      read: async (buf) => {
+        const { bytesRead } = await handle.read(buf, 0, buf.length, null);
+        return bytesRead === 0 && buf.length > 0 ? null : bytesRead;
+      },
+      close: () => void handle.close().catch(() => {}),
+    };
+    return { file, size: info.size };
+  } catch (error) {
+    await handle.close().catch(() => {});
+    throw classify(error, path);
+  }
 }

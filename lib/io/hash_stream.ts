@@ -17,7 +17,7 @@
 
 import { createHash } from "node:crypto";
 import type { Calibration } from "../core/calibration.ts";
-import { type ChaosMode, readFileStream } from "./file_read.ts";
+import { type ChaosMode, type FileIdentity, readFileStream } from "./file_read.ts";
 import { mapPool } from "../core/pool.ts";
 
 /** Size and SHA256 of one file. */
@@ -40,6 +40,8 @@ export interface HashFileOptions {
   readonly chunkSize?: number;
   /** Called with each chunk's length as it is hashed (progress). */
   readonly onBytes?: (n: number) => void;
+  /** The file must be this one (see `ReadFileOptions.expect`). Default: not checked. */
+  readonly expect?: FileIdentity | undefined;
 }
 
 /**
@@ -160,11 +162,13 @@ export function hashFiles(
 function streamOptions(options: HashFileOptions): {
   calibration: Calibration;
   chaos: ChaosMode | undefined;
+  expect: FileIdentity | undefined;
   chunkSize?: number;
 } {
   return {
     calibration: options.calibration,
     chaos: options.chaos,
+    expect: options.expect,
     ...(options.chunkSize === undefined ? {} : { chunkSize: options.chunkSize }),
   };
 }

@@ -17,9 +17,10 @@ import { formatGateText } from "../gates/format.ts";
 import { copyFileHashed, type FileDigest } from "../io/hash_stream.ts";
 import { mapPool } from "../core/pool.ts";
 import { comparePackPaths, findPackPathClash, packPathProblem } from "./pack_path.ts";
-import { fromLongPath, type PathMapping, resolvePointerPath } from "../bootpack/pointer_path.ts";
+import { type PathMapping, resolvePointerPath } from "../bootpack/pointer_path.ts";
 import {
   COMMANDS_FILE,
+  DSSE_FILE,
   type GateRecord,
   MANIFEST_FILE,
   PACK_FORMAT,
@@ -36,9 +37,11 @@ import {
 } from "./manifest.ts";
 import { encodeVerifyPs1, renderReplaySh } from "./scripts.ts";
 import { sha256Hex } from "../core/sha256.ts";
-import type { SigningKey } from "./dsse.ts";
-import { renderSignedStatement, SIGNED_STATEMENT_FILE } from "./pack_signature.ts";
-import { type PackTool, TOOL_PATH } from "./tool.ts";
+import { messageOf } from "../core/error.ts";
+import { OwnedDir } from "../io/owned_dir.ts";
+import { gateArgs, placeKb } from "./gate_plan.ts";
+import { renderSignedStatement } from "./pack_signature.ts";
+import { TOOL_PATH } from "./tool.ts";
 
 /** Progress of an export or a verify, for a progress line. */
 export interface PackProgress {
@@ -76,10 +79,30 @@ export interface ExportOptions {
   readonly concurrency?: number;
   /** Progress callback (called often; throttle it). */
   readonly onProgress?: (p: PackProgress) => void;
-  /** The bundle to carry as `tool/bootpack.js` (see `tool.ts`'s `packTool`). Default none. */
-  readonly tool?: PackTool | undefined;
-  /** Sign the pack: adds `statement.intoto.dsse.json` (see `pack_signature.ts`). Default none. */
-  readonly signingKey?: SigningKey | undefined;
+  /**
+   * The single-file bundle of bootpack to carry as `tool/bootpack.js` (the CLI passes the one it
+   * runs as, or builds: see `tool.ts`), recorded in `toolchain.json`. Default none.
+   */
+  readonly tool?: {
+    /** The bundle's bytes. */
+    readonly bytes: Uint8Array;
+    /** Its SHA256, hex. */
+    readonly sha256: string;
+    /** The source commit (40 hex digits), or `null` when unknown. */
+    readonly commit: string | null;
+    /** Why the commit is unknown, or `null` when it is known. */
+    readonly commitNote: string | null;
+  } | undefined;
+  /**
+   * Sign the pack: adds `statement.intoto.dsse.json`, a DSSE envelope over the statement.
+   * Default unsigned.
+   */
+  readonly signingKey?: {
+    /** The WebCrypto ECDSA P-256 private key. */
+    readonly privateKey: CryptoKey;
+    /** SHA-256 of the public key's SPKI DER, lowercase hex. */
+    readonly keyid: string;
+  } | undefined;
 }
 
 /** What an export wrote. */
@@ -96,14 +119,18 @@ export interface ExportResult {
 
 /** An export that cannot be done: bad input (unsafe name, clash, symlink, unreadable file). */
 export class ExportError extends Error {
+  /** Stable reason code, e.g. `OUT_EXISTS`, `NAME_UNSAFE`, `NAME_CLASH`, `SOURCE_INVALID`. */
+  readonly code: string;
   /**
    * Creates the error.
    *
    * @param message What is wrong: `Cannot <action> "<value>": <state>`.
+   * @param code Stable reason code. Default `EXPORT_INVALID`.
    */
-  constructor(message: string) {
+  constructor(message: string, code = "EXPORT_INVALID") {
     super(message);
     this.name = "ExportError";
+    this.code = code;
   }
 }
 
@@ -113,7 +140,8 @@ interface Source {
 }
 
 /**
- * Exports a proofpack into `dir`, which must not exist or be an empty folder.
+ * Exports a proofpack into `dir`, which must not exist: export never writes into or over anything
+ * (a folder that appears at `dir` while it runs makes it fail, and stays).
  *
  * The gates run in-process on the pack's own copies, opened from the pack's folder (`cwd`) so that
  * every path they print is pack-relative, as in a replay; the process's working directory is not
@@ -147,19 +175,66 @@ export async function exportProofpack(
   const calibration = options.calibration ?? DEFAULT_CALIBRATION;
   const read = { calibration, chaos: options.chaos };
   const outDir = absolute(dir);
-  await checkTarget(dir, outDir);
+  // 1. Plan: which file goes where, and what the gates run on.
+  const plan = await planSources(options, read);
+  let totalBytes = 0;
+  for (const s of plan.sources) totalBytes += await checkSource(s.src);
+  // 2. Reserve the output name and build the pack in this run's partial sibling folder.
+  const owned = await reserve(dir, outDir);
+  const tmp = owned.work;
+  try {
+    const content = await copySources(tmp, plan, totalBytes, options, read);
+    const put = async (path: string, data: Uint8Array | string, mode = 0o644): Promise<void> => {
+      const bytes = typeof data === "string" ? new TextEncoder().encode(data) : data;
+      await Deno.writeFile(`${tmp}/${path}`, bytes, { createNew: true, mode });
+      content.push({ path, size: bytes.length, sha256: await sha256Hex(bytes) });
+    };
+    // 3. The gates, on the pack's own copies, from the pack's root.
+    const gates = plan.bootpack === null ? [] : await recordGates(tmp, plan, put, read);
+    // 4. Toolchain, scripts, inventory, statement, sums.
+    const root = await writeOwnFiles(tmp, plan, content, gates, put, options);
+    // 5. Into place, unless something appeared at --out meanwhile (then it is left as it is).
+    try {
+      await owned.publish();
+    } catch (error) {
+      throw new ExportError(`Cannot export into "${dir}": ${messageOf(error)}`, "OUT_CHANGED");
+    }
+    return {
+      dir,
+      root,
+      files: content.sort((a, b) => comparePackPaths(a.path, b.path)),
+      gates,
+    };
+  } catch (error) {
+    await owned.discard();
+    throw error;
+  }
+}
 
-  // 1. Plan: which file goes where, and with which gate commands.
+/** What an export copies where, and the evidence its gates run on. */
+interface Plan {
+  readonly sources: readonly Source[];
+  readonly bootpack: string | null;
+  readonly kb: string | null;
+  readonly map: string | null;
+}
+
+type Read = { calibration: Calibration; chaos: ChaosMode | undefined };
+type Put = (path: string, data: Uint8Array | string, mode?: number) => Promise<void>;
+
+async function planSources(options: ExportOptions, read: Read): Promise<Plan> {
   const sources: Source[] = [];
-  let bootpackPath: string | null = null;
+  let bootpack: string | null = null;
+  let kb: string | null = null;
   let map: string | null = null;
   if (options.bootpack !== undefined) {
-    bootpackPath = `evidence/${basename(options.bootpack)}`;
-    sources.push({ src: options.bootpack, path: bootpackPath });
-    const plan = await planKb(options.bootpack, options, read);
-    if (plan) {
-      sources.push({ src: plan.src, path: plan.path });
-      map = plan.map;
+    bootpack = `evidence/${basename(options.bootpack)}`;
+    sources.push({ src: options.bootpack, path: bootpack });
+    const placed = await planKb(options.bootpack, options, read);
+    if (placed) {
+      sources.push({ src: placed.src, path: placed.path });
+      kb = placed.path;
+      map = placed.map;
     }
   } else if (options.kb !== undefined) {
     sources.push({ src: options.kb, path: `evidence/${basename(options.kb)}` });
@@ -170,137 +245,126 @@ export async function exportProofpack(
   for (const s of sources) {
     const problem = packPathProblem(s.path);
     if (problem !== null) {
-      throw new ExportError(`Cannot export "${s.src}" as "${s.path}": the name ${problem}`);
+      throw new ExportError(
+        `Cannot export "${s.src}" as "${s.path}": the name ${problem}`,
+        "NAME_UNSAFE",
+      );
     }
   }
   const clash = findPackPathClash(sources.map((s) => s.path));
   if (clash) {
     throw new ExportError(
-      `Cannot export "${clash[1]}": it clashes with "${
-        clash[0]
-      }" (the same name, or the same but for case or ` +
-        `Unicode normalization; every verifier must read one name one way)`,
+      `Cannot export "${clash[1]}": it clashes with "${clash[0]}" (the same name, or the same ` +
+        `but for case or Unicode normalization; every verifier must read one name one way)`,
+      "NAME_CLASH",
     );
   }
-  let totalBytes = 0;
-  for (const s of sources) totalBytes += await checkSource(s.src);
+  return { sources, bootpack, kb, map };
+}
 
-  // 2. Build the pack in a temporary sibling folder.
-  const tmp = `${outDir}.partial-${crypto.randomUUID().slice(0, 8)}`;
-  await Deno.mkdir(tmp);
-  try {
-    await Deno.mkdir(`${tmp}/evidence`);
-    await Deno.mkdir(`${tmp}/gates`);
-    for (const s of sources) {
-      const parent = s.path.slice(0, s.path.lastIndexOf("/"));
-      await Deno.mkdir(`${tmp}/${parent}`, { recursive: true });
-    }
-    let bytes = 0;
-    const digests: FileDigest[] = await mapPool(sources, {
-      ...(options.concurrency === undefined ? {} : { concurrency: options.concurrency }),
-      onDone: (files, totalFiles) =>
-        options.onProgress?.({ phase: "copy", files, totalFiles, bytes, totalBytes }),
-    }, (s) =>
-      copyFileHashed(s.src, `${tmp}/${s.path}`, {
-        ...read,
-        onBytes: (n) => {
-          bytes += n;
-        },
-      }));
-    const content: PackEntry[] = sources.map((s, i) => ({
-      path: s.path,
-      size: digests[i]!.size,
-      sha256: digests[i]!.sha256,
-    }));
-    const put = async (path: string, data: Uint8Array | string, mode = 0o644): Promise<void> => {
-      const bytes = typeof data === "string" ? new TextEncoder().encode(data) : data;
-      await Deno.writeFile(`${tmp}/${path}`, bytes, { createNew: true, mode });
-      content.push({ path, size: bytes.length, sha256: await sha256Hex(bytes) });
-    };
-
-    // 3. The gates, on the pack's own copies, from the pack's root.
-    const gates: GateRecord[] = [];
-    if (bootpackPath !== null) {
-      for (const name of ["acceptance", "selftest"] as const) {
-        const args = [name, bootpackPath, ...(map === null ? [] : ["--map", map])];
-        // Run from the pack's folder, so that every path the gates print is pack-relative.
-        const text = formatGateText(
-          await runGate(name, bootpackPath!, {
-            maps: map === null
-              ? []
-              : [{ from: map.slice(0, map.lastIndexOf("=")), to: "evidence" }],
-            calibration,
-            chaos: options.chaos,
-            cwd: tmp,
-          }),
-        );
-        const output = `gates/${name}.txt`;
-        await put(output, text);
-        const verdictLine = text.trimEnd().split("\n").at(-1) ?? "";
-        const pass = verdictLine.startsWith("[PASS]");
-        gates.push({
-          name,
-          args,
-          exit_code: pass ? 0 : 1,
-          output,
-          verdict: pass ? "PASS" : "GATE-BLOCK",
-          warnings: text.split("\n").filter((l) => l.startsWith("[WARN] ")).length,
-        });
-      }
-      await put(COMMANDS_FILE, renderGateCommands(gates));
-    }
-
-    // 4. Tool, toolchain, scripts, inventory, statement, sums.
-    const version = options.toolVersion ?? "unknown";
-    if (options.tool !== undefined) {
-      await Deno.mkdir(`${tmp}/tool`);
-      await put(TOOL_PATH, options.tool.bytes);
-    }
-    await put(TOOLCHAIN_FILE, renderToolchain(version, options.tool));
-    await put(REPLAY_FILE, renderReplaySh(gates), 0o755);
-    await put(VERIFY_FILE, encodeVerifyPs1());
-    const created = (options.createdAt ?? new Date()).toISOString().replace(/\.\d{3}Z$/, "Z");
-    const manifestText = renderManifest({
-      format: PACK_FORMAT,
-      created,
-      tool: { name: "bootpack", version },
-      files: content,
-    });
-    await put(MANIFEST_FILE, manifestText);
-    const subjects = content.slice();
-    const config = content.filter((e) => e.path === COMMANDS_FILE);
-    await put(STATEMENT_FILE, renderStatement(subjects, gates, config));
-    if (options.signingKey !== undefined) {
-      const signed = await renderSignedStatement(content.slice(), {
-        gates,
-        key: options.signingKey,
-      });
-      await put(SIGNED_STATEMENT_FILE, signed);
-    }
-    const sumsText = renderSha256Sums(content);
-    const sumsBytes = new TextEncoder().encode(sumsText);
-    await Deno.writeFile(`${tmp}/${SUMS_FILE}`, sumsBytes, { createNew: true, mode: 0o644 });
-    const root = await sha256Hex(sumsBytes);
-
-    // 5. Into place.
-    await moveIntoPlace(tmp, outDir, dir);
-    return {
-      dir,
-      root,
-      files: content.sort((a, b) => comparePackPaths(a.path, b.path)),
-      gates,
-    };
-  } catch (error) {
-    await Deno.remove(tmp, { recursive: true }).catch(() => {});
-    throw error;
+async function copySources(
+  tmp: string,
+  plan: Plan,
+  totalBytes: number,
+  options: ExportOptions,
+  read: Read,
+): Promise<PackEntry[]> {
+  await Deno.mkdir(`${tmp}/evidence`);
+  if (plan.bootpack !== null) await Deno.mkdir(`${tmp}/gates`);
+  for (const s of plan.sources) {
+    const parent = s.path.slice(0, s.path.lastIndexOf("/"));
+    await Deno.mkdir(`${tmp}/${parent}`, { recursive: true });
   }
+  let bytes = 0;
+  const digests: FileDigest[] = await mapPool(plan.sources, {
+    ...(options.concurrency === undefined ? {} : { concurrency: options.concurrency }),
+    onDone: (files, totalFiles) =>
+      options.onProgress?.({ phase: "copy", files, totalFiles, bytes, totalBytes }),
+  }, (s) =>
+    copyFileHashed(s.src, `${tmp}/${s.path}`, {
+      ...read,
+      onBytes: (n) => {
+        bytes += n;
+      },
+    }));
+  return plan.sources.map((s, i) => ({
+    path: s.path,
+    size: digests[i]!.size,
+    sha256: digests[i]!.sha256,
+  }));
+}
+
+/** Runs both gates in-process on the pack's copies and records them, verdicts from the reports. */
+async function recordGates(tmp: string, plan: Plan, put: Put, read: Read): Promise<GateRecord[]> {
+  const bootpack = plan.bootpack!;
+  const map = plan.map;
+  const gates: GateRecord[] = [];
+  for (const name of ["acceptance", "selftest"] as const) {
+    // Run from the pack's folder, so that every path the gates print is pack-relative.
+    const report = await runGate(name, bootpack, {
+      maps: map === null ? [] : [{ from: map.slice(0, map.lastIndexOf("=")), to: "evidence" }],
+      calibration: read.calibration,
+      chaos: read.chaos,
+      cwd: tmp,
+    });
+    const output = `gates/${name}.txt`;
+    await put(output, formatGateText(report));
+    const pass = report.verdict.pass;
+    gates.push({
+      name,
+      args: gateArgs(name, bootpack, map),
+      exit_code: pass ? 0 : 1,
+      output,
+      verdict: pass ? "PASS" : "GATE-BLOCK",
+      warnings: report.warnings.length,
+    });
+  }
+  await put(COMMANDS_FILE, renderGateCommands(gates));
+  return gates;
+}
+
+/** Writes the toolchain, the scripts, MANIFEST, the statement and the sums; returns the root. */
+async function writeOwnFiles(
+  tmp: string,
+  plan: Plan,
+  content: PackEntry[],
+  gates: readonly GateRecord[],
+  put: Put,
+  options: ExportOptions,
+): Promise<string> {
+  const version = options.toolVersion ?? "unknown";
+  if (options.tool !== undefined) {
+    await Deno.mkdir(`${tmp}/tool`);
+    await put(TOOL_PATH, options.tool.bytes);
+  }
+  await put(TOOLCHAIN_FILE, renderToolchain(version, options.tool));
+  await put(REPLAY_FILE, renderReplaySh(), 0o755);
+  await put(VERIFY_FILE, encodeVerifyPs1());
+  const created = (options.createdAt ?? new Date()).toISOString().replace(/\.\d{3}Z$/, "Z");
+  const manifestText = renderManifest({
+    format: PACK_FORMAT,
+    created,
+    tool: { name: "bootpack", version },
+    files: content,
+    ...(plan.bootpack === null ? {} : { inputs: { bootpack: plan.bootpack, kb: plan.kb } }),
+  });
+  await put(MANIFEST_FILE, manifestText);
+  const config = content.filter((e) => e.path === COMMANDS_FILE);
+  const statement = renderStatement(content.slice(), gates, config);
+  await put(STATEMENT_FILE, statement);
+  if (options.signingKey !== undefined) {
+    await put(DSSE_FILE, await renderSignedStatement(statement, options.signingKey));
+  }
+  const sumsBytes = new TextEncoder().encode(renderSha256Sums(content));
+  await Deno.writeFile(`${tmp}/${SUMS_FILE}`, sumsBytes, { createNew: true, mode: 0o644 });
+  return await sha256Hex(sumsBytes);
 }
 
 /**
  * Renders `toolchain.json`: the runtime, OS and tool versions that wrote the pack.
  *
  * @param toolVersion Version of bootpack.
- * @param tool The bundle the pack carries, if any: its path, SHA256 and source commit.
+ * @param tool The bundle the pack carries, if any: its SHA256 and source commit.
  * @returns The text, ending with LF.
  * @example
  * ```ts
@@ -308,7 +372,7 @@ export async function exportProofpack(
  * if (JSON.parse(renderToolchain("1.0")).runtime.deno !== Deno.version.deno) throw new Error();
  * ```
  */
-export function renderToolchain(toolVersion: string, tool?: PackTool): string {
+export function renderToolchain(toolVersion: string, tool?: ExportOptions["tool"]): string {
   let release: string;
   try {
     release = Deno.osRelease();
@@ -365,14 +429,11 @@ async function planKb(
       ? null
       : { src: options.kb, path: `evidence/${basename(options.kb)}`, map: null };
   }
-  const plain = fromLongPath(pointerPath);
-  const cut = Math.max(plain.lastIndexOf("/"), plain.lastIndexOf("\\"));
-  const name = plain.slice(cut + 1);
-  const from = cut === -1 ? null : plain.slice(0, cut);
-  if (from !== null && (from.trim() === "" || from.includes("=") || from.trim() !== from)) {
+  const placed = placeKb(pointerPath);
+  if (typeof placed === "string") {
     throw new ExportError(
-      `Cannot map the POINTER's Path "${pointerPath}" into the pack: its folder cannot be ` +
-        `written as --map FROM=evidence`,
+      `Cannot map the POINTER's Path "${pointerPath}" into the pack: ${placed}`,
+      "POINTER_UNMAPPABLE",
     );
   }
   let src = options.kb;
@@ -384,26 +445,25 @@ async function planKb(
     if (!resolved.ok) {
       throw new ExportError(
         `Cannot find the KB of "${bootpack}": ${resolved.reason}; give --kb FILE or --map FROM=TO`,
+        "KB_NOT_FOUND",
       );
     }
     src = resolved.path;
   }
-  return { src, path: `evidence/${name}`, map: from === null ? null : `${from}=evidence` };
+  return { src, path: placed.kb, map: placed.map };
 }
 
-async function checkTarget(dir: string, outDir: string): Promise<void> {
-  let info: Deno.FileInfo;
+async function reserve(dir: string, outDir: string): Promise<OwnedDir> {
   try {
-    info = await Deno.lstat(outDir);
+    return await OwnedDir.create(outDir);
   } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return;
-    throw error;
-  }
-  if (!info.isDirectory) {
-    throw new ExportError(`Cannot export into "${dir}": it exists and is not a folder`);
-  }
-  for await (const _ of Deno.readDir(outDir)) {
-    throw new ExportError(`Cannot export into "${dir}": the folder is not empty`);
+    if (error instanceof Deno.errors.AlreadyExists) {
+      throw new ExportError(
+        `Cannot export into "${dir}": it exists (export never writes into or over anything)`,
+        "OUT_EXISTS",
+      );
+    }
+    throw new ExportError(`Cannot export into "${dir}": ${messageOf(error)}`, "OUT_UNWRITABLE");
   }
 }
 
@@ -413,31 +473,20 @@ async function checkSource(src: string): Promise<number> {
     info = await Deno.lstat(src);
   } catch (error) {
     if (error instanceof Deno.errors.NotFound) {
-      throw new ExportError(`Cannot export "${src}": no such file`);
+      throw new ExportError(`Cannot export "${src}": no such file`, "SOURCE_MISSING");
     }
-    throw new ExportError(`Cannot export "${src}": ${(error as Error).message}`);
+    throw new ExportError(`Cannot export "${src}": ${messageOf(error)}`, "SOURCE_UNREADABLE");
   }
   if (info.isSymlink) {
-    throw new ExportError(`Cannot export "${src}": it is a symlink (give the file it points to)`);
+    throw new ExportError(
+      `Cannot export "${src}": it is a symlink (give the file it points to)`,
+      "SOURCE_SYMLINK",
+    );
   }
-  if (!info.isFile) throw new ExportError(`Cannot export "${src}": not a regular file`);
+  if (!info.isFile) {
+    throw new ExportError(`Cannot export "${src}": not a regular file`, "SOURCE_NOT_FILE");
+  }
   return info.size;
-}
-
-async function moveIntoPlace(tmp: string, outDir: string, dir: string): Promise<void> {
-  try {
-    await Deno.rename(tmp, outDir);
-    return;
-  } catch (error) {
-    // An empty target folder: Linux renames over it, Windows does not. Remove it (which fails if
-    // something appeared in it meanwhile) and try once more.
-    try {
-      await Deno.remove(outDir);
-      await Deno.rename(tmp, outDir);
-    } catch {
-      throw new ExportError(`Cannot export into "${dir}": ${(error as Error).message}`);
-    }
-  }
 }
 
 function absolute(path: string): string {

@@ -14,7 +14,7 @@
  * @module
  */
 
-import { comparePackPaths, findPackPathClash, packPathProblem } from "./pack_path.ts";
+import { comparePackPaths, findPackPathClash, packPathKey, packPathProblem } from "./pack_path.ts";
 
 /** Name of the GNU checksum list. */
 export const SUMS_FILE = "SHA256SUMS.txt";
@@ -22,6 +22,8 @@ export const SUMS_FILE = "SHA256SUMS.txt";
 export const MANIFEST_FILE = "MANIFEST.json";
 /** Name of the unsigned in-toto Statement. */
 export const STATEMENT_FILE = "statement.intoto.UNSIGNED.json";
+/** Name of the signed DSSE envelope `export --sign` may write (not counted as an extra file). */
+export const DSSE_FILE = "statement.intoto.dsse.json";
 /** Name of the toolchain record. */
 export const TOOLCHAIN_FILE = "toolchain.json";
 /** Name of the bash replay script. */
@@ -47,7 +49,7 @@ export interface PackEntry {
 export interface SumsLine {
   /** Pack path. */
   readonly path: string;
-  /** 64 hex digits as written. */
+  /** 64 hex digits, uppercase. */
   readonly sha256: string;
   /** 1-based line number. */
   readonly line: number;
@@ -139,32 +141,58 @@ export function parseSha256Sums(text: string): PackParse<SumsLine[]> {
   const seen = new Map<string, string>();
   lines.forEach((raw, i) => {
     const n = i + 1;
-    const m = /^([0-9A-Fa-f]{64}) [ *](.*)$/s.exec(raw);
-    if (!m) {
-      bad(n, null, `is not "<64 hex digits>  <path>": ${JSON.stringify(raw.slice(0, 80))}`);
+    const line = parseSumsLine(raw, n);
+    if ("message" in line) {
+      problems.push(line);
       return;
     }
-    const path = m[2]!;
-    const problem = packPathProblem(path);
-    if (problem !== null) {
-      bad(n, path, `path ${JSON.stringify(path)} ${problem}`, true);
-      return;
-    }
-    if (path === SUMS_FILE) {
-      bad(n, path, `lists ${SUMS_FILE} itself`);
-      return;
-    }
-    const key = path.normalize("NFC").toLowerCase();
+    const key = packPathKey(line.path);
     const before = seen.get(key);
     if (before !== undefined) {
-      bad(n, path, `path ${JSON.stringify(path)} clashes with ${JSON.stringify(before)}`, true);
+      bad(
+        n,
+        line.path,
+        `path ${JSON.stringify(line.path)} clashes with ${JSON.stringify(before)}`,
+        true,
+      );
       return;
     }
-    seen.set(key, path);
-    out.push({ path, sha256: m[1]!, line: n });
+    seen.set(key, line.path);
+    out.push(line);
   });
   if (problems.length === 0 && out.length === 0) bad(null, null, "lists no file");
   return problems.length > 0 ? { ok: false, problems } : { ok: true, value: out };
+}
+
+/**
+ * Parses one line of `SHA256SUMS.txt` (without its LF): `HEX  path` or `HEX *path` (binary mode),
+ * with a safe path that is not `SHA256SUMS.txt` itself. The one line rule every reader uses.
+ *
+ * @param raw The line.
+ * @param line Its number (from 1).
+ * @returns The entry, or the problem (`UNSAFE_PATH` for a refused path).
+ * @example
+ * ```ts
+ * import { parseSumsLine } from "./manifest.ts";
+ * const l = parseSumsLine(`${"ab".repeat(32)} *evidence/x.bin`, 1);
+ * if (!("sha256" in l) || l.path !== "evidence/x.bin") throw new Error();
+ * ```
+ */
+export function parseSumsLine(raw: string, line: number): SumsLine | PackFileProblem {
+  const bad = (path: string | null, message: string, unsafe = false): PackFileProblem => ({
+    file: SUMS_FILE,
+    line,
+    path,
+    code: unsafe ? "UNSAFE_PATH" : "INVALID",
+    message,
+  });
+  const m = /^([0-9A-Fa-f]{64}) [ *](.*)$/s.exec(raw);
+  if (!m) return bad(null, `is not "<64 hex digits>  <path>": ${JSON.stringify(raw.slice(0, 80))}`);
+  const path = m[2]!;
+  const problem = packPathProblem(path);
+  if (problem !== null) return bad(path, `path ${JSON.stringify(path)} ${problem}`, true);
+  if (path === SUMS_FILE) return bad(path, `lists ${SUMS_FILE} itself`);
+  return { path, sha256: m[1]!.toUpperCase(), line };
 }
 
 /** The inventory written in `MANIFEST.json`. */
@@ -177,6 +205,16 @@ export interface Manifest {
   readonly tool: { readonly name: string; readonly version: string };
   /** Every content file (not MANIFEST, SHA256SUMS or the statement), sorted by path. */
   readonly files: readonly PackEntry[];
+  /** The BootPack whose gates are recorded, and its KB (pack paths). Default: no gates. */
+  readonly inputs?: GateInputs | undefined;
+}
+
+/** The evidence the recorded gates run on: what replay derives its command lines from. */
+export interface GateInputs {
+  /** Pack path of the BootPack. */
+  readonly bootpack: string;
+  /** Pack path of its KB, or `null` when the pack has none. */
+  readonly kb: string | null;
 }
 
 /**
@@ -206,6 +244,9 @@ export function renderManifest(manifest: Manifest): string {
       created: manifest.created,
       tool: { name: manifest.tool.name, version: manifest.tool.version },
       root_digest: `SHA256 of ${SUMS_FILE}, printed by export`,
+      ...(manifest.inputs === undefined
+        ? {}
+        : { inputs: { bootpack: manifest.inputs.bootpack, kb: manifest.inputs.kb } }),
       files,
     },
     null,
@@ -275,7 +316,7 @@ export function parseManifest(text: string): PackParse<Manifest> {
         bad(`path ${JSON.stringify(path)} ${problem}`, path, true);
         continue;
       }
-      const key = path.normalize("NFC").toLowerCase();
+      const key = packPathKey(path);
       const before = seen.get(key);
       if (before !== undefined) {
         bad(`path ${JSON.stringify(path)} clashes with ${JSON.stringify(before)}`, path, true);
@@ -285,6 +326,7 @@ export function parseManifest(text: string): PackParse<Manifest> {
       files.push({ path, size: f["size"] as number, sha256: f["sha256"].toUpperCase() });
     }
   }
+  const inputs = parseInputs(data["inputs"], bad);
   if (problems.length > 0) return { ok: false, problems };
   const t = tool as Record<string, string>;
   return {
@@ -294,8 +336,26 @@ export function parseManifest(text: string): PackParse<Manifest> {
       created: data["created"] as string,
       tool: { name: t["name"]!, version: t["version"]! },
       files,
+      ...(inputs === undefined ? {} : { inputs }),
     },
   };
+}
+
+function parseInputs(value: unknown, bad: PackFileComplaint): GateInputs | undefined {
+  if (value === undefined) return undefined;
+  const kb = isRecord(value) ? value["kb"] : undefined;
+  if (
+    !isRecord(value) || typeof value["bootpack"] !== "string" ||
+    (kb !== null && typeof kb !== "string")
+  ) {
+    bad(`"inputs" is not { bootpack, kb }`);
+    return undefined;
+  }
+  for (const path of [value["bootpack"], kb]) {
+    const problem = typeof path === "string" ? packPathProblem(path) : null;
+    if (problem !== null) bad(`inputs path ${JSON.stringify(path)} ${problem}`, path, true);
+  }
+  return { bootpack: value["bootpack"], kb: kb as string | null };
 }
 
 /** One recorded gate run: the command line and what it printed. */
@@ -433,7 +493,12 @@ export function renderStatement(
   const passed = gates.filter((g) => g.verdict === "PASS" && g.warnings === 0).map((g) => g.name);
   const warned = gates.filter((g) => g.verdict === "PASS" && g.warnings > 0).map((g) => g.name);
   const failed = gates.filter((g) => g.verdict !== "PASS").map((g) => g.name);
-  const result = failed.length > 0 ? "FAILED" : warned.length > 0 ? "WARNED" : "PASSED";
+  // No gate recorded is not a pass: nothing was tested.
+  const result = failed.length > 0 || gates.length === 0
+    ? "FAILED"
+    : warned.length > 0
+    ? "WARNED"
+    : "PASSED";
   const statement = {
     _type: "https://in-toto.io/Statement/v1",
     subject: sortByPath(subjects).map((s) => ({

@@ -20,6 +20,10 @@ export const MAX_PACK_PATH_LENGTH = 200;
 /** Longest component accepted, in UTF-16 code units. */
 export const MAX_PACK_COMPONENT_LENGTH = 100;
 
+// Bidirectional controls (U+061C, U+200E/F, U+202A-E, U+2066-9), zero-width characters, line and
+// paragraph separators and the BOM: each makes a name read differently from what it is.
+const INVISIBLE = /[\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]/;
+
 const RESERVED = /^(CON|PRN|AUX|NUL|COM[0-9¹²³]|LPT[0-9¹²³]|CONIN\$|CONOUT\$)$/i;
 
 /**
@@ -47,6 +51,12 @@ export function packPathProblem(path: string): string | null {
     return `contains the control character U+${
       control[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, "0")
     } (CR, LF and NUL included)`;
+  }
+  const invisible = INVISIBLE.exec(path);
+  if (invisible) {
+    return `contains the invisible or bidirectional control U+${
+      invisible[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, "0")
+    }, which shows a name other than the one on disk`;
   }
   if (path.includes("\\")) return "contains a backslash (the separator is /)";
   if (/^[A-Za-z]:/.test(path)) return "starts with a drive letter";
@@ -106,8 +116,9 @@ export function assertSafePackPath(path: string): void {
 }
 
 /**
- * The key two paths share when a case-insensitive or normalizing file system would treat them as
- * the same file: NFC, then lower case.
+ * The key two paths share when a case-insensitive or normalizing file system, or .NET's
+ * `OrdinalIgnoreCase`, would treat them as the same file: NFC, upper case, lower case, NFC. It
+ * folds more than any one of them does (`ß` meets `ss`), which only refuses more names.
  *
  * @param path A pack path.
  * @returns Its collision key.
@@ -118,7 +129,9 @@ export function assertSafePackPath(path: string): void {
  * ```
  */
 export function packPathKey(path: string): string {
-  return path.normalize("NFC").toLowerCase().normalize("NFC");
+  // Upper case first, as .NET's OrdinalIgnoreCase does (so "\u017F" meets "s" and "\u0131"
+  // meets "i"), then lower case (so the Kelvin sign, already K after NFC, meets "k").
+  return path.normalize("NFC").toUpperCase().toLowerCase().normalize("NFC");
 }
 
 /**

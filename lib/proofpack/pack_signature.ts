@@ -1,14 +1,17 @@
 /**
  * Signed proofpacks (SPEC §6): `statement.intoto.dsse.json` is a DSSE envelope (payload type
- * `application/vnd.in-toto+json`) over an in-toto Statement v1 whose subjects are every file of
- * the pack but `SHA256SUMS.txt` and the envelope itself, each with its SHA256. The envelope is
- * listed in `SHA256SUMS.txt`, so the root digest covers it too.
+ * `application/vnd.in-toto+json`) whose payload is, byte for byte, the pack's in-toto Statement
+ * v1 `statement.intoto.UNSIGNED.json`, whose subjects are every file of the pack but
+ * `SHA256SUMS.txt`, the statement and the envelope, each with its SHA256. The envelope is listed
+ * in `SHA256SUMS.txt`, so the root digest covers it too. `verify.ps1 -PubKey` checks the same
+ * chain.
  *
- * What a check with the public key proves, link by link: the signature covers the statement; the
- * statement's subjects are exactly the files `SHA256SUMS.txt` lists (but the envelope), with the
- * same digests; `SHA256SUMS.txt` is byte for byte the one the verifier hashed (its SHA256 is the
- * verify report's root) and the envelope matches its line there; the verifier checked every file
- * against those sums. So the pack is the one the key's holder exported.
+ * What a check with the public key proves, link by link: the signature covers the payload; the
+ * payload is the statement file `SHA256SUMS.txt` lists; the statement's subjects are exactly the
+ * other files `SHA256SUMS.txt` lists, with the same digests; `SHA256SUMS.txt` is byte for byte the
+ * one the verifier hashed (its SHA256 is the verify report's root) and the envelope matches its
+ * line there; the verifier checked every file against those sums. So the pack is the one the
+ * key's holder exported.
  *
  * @module
  */
@@ -16,10 +19,10 @@
 import { sha256Hex } from "../core/sha256.ts";
 import { readFileBytes, type ReadFileOptions } from "../io/file_read.ts";
 import {
-  type GateRecord,
+  DSSE_FILE,
   parseSha256Sums,
   parseStatementSubjects,
-  renderStatement,
+  STATEMENT_FILE,
   SUMS_FILE,
 } from "./manifest.ts";
 import {
@@ -33,25 +36,14 @@ import {
   type VerifyingKey,
 } from "./dsse.ts";
 
-/** The signed statement's file name in a pack. */
-export const SIGNED_STATEMENT_FILE = "statement.intoto.dsse.json";
-
 /** The DSSE payload type of an in-toto Statement. */
 export const IN_TOTO_PAYLOAD_TYPE = "application/vnd.in-toto+json";
 
-/** Options of {@linkcode renderSignedStatement}. */
-export interface SignStatementOptions {
-  /** The recorded gate runs. */
-  readonly gates: readonly GateRecord[];
-  /** The signing key. */
-  readonly key: SigningKey;
-}
-
 /**
- * Renders the signed statement: the DSSE envelope over the in-toto Statement of `subjects`.
+ * Renders the signed statement: the DSSE envelope over the pack's statement, byte for byte.
  *
- * @param subjects Every file of the pack but `SHA256SUMS.txt` and the envelope.
- * @param options The recorded gate runs (the statement's test-result predicate) and the key.
+ * @param statement The text of `statement.intoto.UNSIGNED.json`.
+ * @param key The signing key.
  * @returns The envelope's JSON text, ending with LF.
  * @example
  * ```ts
@@ -59,19 +51,13 @@ export interface SignStatementOptions {
  * import { importSigningKey } from "./dsse.ts";
  * import { renderSignedStatement } from "./pack_signature.ts";
  * const key = await importSigningKey((await generateSigningKeyPair()).privatePem);
- * const t = await renderSignedStatement([{ path: "a", sha256: "AB".repeat(32) }], { gates: [], key });
+ * const t = await renderSignedStatement('{"_type":"https://in-toto.io/Statement/v1"}\n', key);
  * if (JSON.parse(t).payloadType !== "application/vnd.in-toto+json") throw new Error();
  * ```
  */
-export async function renderSignedStatement(
-  subjects: readonly { readonly path: string; readonly sha256: string }[],
-  options: SignStatementOptions,
-): Promise<string> {
-  const { gates, key } = options;
-  const config = subjects.filter((s) => s.path === "gates/commands.json");
-  const statement = new TextEncoder().encode(renderStatement(subjects, gates, config));
+export async function renderSignedStatement(statement: string, key: SigningKey): Promise<string> {
   const envelope: Envelope = await signEnvelope(
-    { payloadType: IN_TOTO_PAYLOAD_TYPE, payload: statement },
+    { payloadType: IN_TOTO_PAYLOAD_TYPE, payload: new TextEncoder().encode(statement) },
     key,
   );
   return JSON.stringify(envelope, null, 2) + "\n";
@@ -133,28 +119,38 @@ export async function verifyPackSignature(
   if (!sums.ok) {
     throw new SignatureError("SIGNATURE_INVALID", `Cannot read ${SUMS_FILE} of "${dir}"`);
   }
-  const line = sums.value.find((l) => l.path === SIGNED_STATEMENT_FILE);
+  const line = sums.value.find((l) => l.path === DSSE_FILE);
   if (line === undefined) {
     throw new SignatureError(
       "SIGNATURE_MISSING",
-      `Cannot check the signature of "${dir}": the pack is not signed (no ${SIGNED_STATEMENT_FILE} in ${SUMS_FILE})`,
+      `Cannot check the signature of "${dir}": the pack is not signed (no ${DSSE_FILE} in ${SUMS_FILE})`,
     );
   }
-  const envelopeBytes = await readOrFail(`${dir}/${SIGNED_STATEMENT_FILE}`, options);
+  const envelopeBytes = await readOrFail(`${dir}/${DSSE_FILE}`, options);
   if ((await sha256Hex(envelopeBytes)).toUpperCase() !== line.sha256.toUpperCase()) {
     throw new SignatureError(
       "SIGNATURE_INVALID",
-      `Cannot check the signature of "${dir}": ${SIGNED_STATEMENT_FILE} does not match ${SUMS_FILE}`,
+      `Cannot check the signature of "${dir}": ${DSSE_FILE} does not match ${SUMS_FILE}`,
     );
   }
   const envelope = parseEnvelope(new TextDecoder().decode(envelopeBytes));
   if (envelope.payloadType !== IN_TOTO_PAYLOAD_TYPE) {
     throw new SignatureError(
       "SIGNATURE_INVALID",
-      `Cannot use ${SIGNED_STATEMENT_FILE}: its payloadType is not ${IN_TOTO_PAYLOAD_TYPE}`,
+      `Cannot use ${DSSE_FILE}: its payloadType is not ${IN_TOTO_PAYLOAD_TYPE}`,
     );
   }
   const payload = await verifyEnvelope(envelope, key);
+  const statementLine = sums.value.find((l) => l.path === STATEMENT_FILE);
+  if (
+    statementLine === undefined ||
+    (await sha256Hex(payload)).toUpperCase() !== statementLine.sha256.toUpperCase()
+  ) {
+    throw new SignatureError(
+      "SUBJECTS_MISMATCH",
+      `The signed payload is not the pack's ${STATEMENT_FILE} listed in ${SUMS_FILE}`,
+    );
+  }
   let text: string;
   try {
     text = new TextDecoder("utf-8", { fatal: true }).decode(payload);
@@ -168,7 +164,7 @@ export async function verifyPackSignature(
       "The signed payload is not an in-toto Statement v1",
     );
   }
-  const expected = sums.value.filter((l) => l.path !== SIGNED_STATEMENT_FILE);
+  const expected = sums.value.filter((l) => l.path !== DSSE_FILE && l.path !== STATEMENT_FILE);
   const mismatch = compareSubjects(subjects.value, expected);
   if (mismatch !== null) {
     throw new SignatureError(

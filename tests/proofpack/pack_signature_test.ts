@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { generateSigningKeyPair } from "../../lib/proofpack/keygen.ts";
 import { importSigningKey, signEnvelope } from "../../lib/proofpack/dsse.ts";
-import { IN_TOTO_PAYLOAD_TYPE, SIGNED_STATEMENT_FILE } from "../../lib/proofpack/pack_signature.ts";
+import { IN_TOTO_PAYLOAD_TYPE } from "../../lib/proofpack/pack_signature.ts";
+import { DSSE_FILE as SIGNED_STATEMENT_FILE } from "../../lib/proofpack/manifest.ts";
 import { copyExample, exampleMap, runCli, withTempDir } from "../_helpers.ts";
 import { forge, PROOFPACK_PERMISSIONS, rehash, runProofpack } from "../_proofpack.ts";
 
@@ -64,17 +65,22 @@ Deno.test("proofpack export --sign: verify --pubkey passes and names the key", a
     const envelope = JSON.parse(await Deno.readTextFile(`${pack}/${SIGNED_STATEMENT_FILE}`));
     assert.equal(envelope.payloadType, IN_TOTO_PAYLOAD_TYPE);
     assert.equal(envelope.signatures[0].keyid, k.keyid);
-    const statement = JSON.parse(atob(envelope.payload));
+    // The payload is the pack's statement file, byte for byte (verify.ps1 -PubKey checks that).
+    const payload = atob(envelope.payload);
+    assert.equal(payload, await Deno.readTextFile(`${pack}/statement.intoto.UNSIGNED.json`));
+    const statement = JSON.parse(payload);
     const named = statement.subject.map((s: { name: string }) => s.name).sort();
     const listed = sums.trimEnd().split("\n").map((l) => l.slice(66))
-      .filter((p) => p !== SIGNED_STATEMENT_FILE).sort();
+      .filter((p) => p !== SIGNED_STATEMENT_FILE && p !== "statement.intoto.UNSIGNED.json").sort();
     assert.deepEqual(named, listed);
     assert.ok(named.includes("tool/bootpack.js"));
     const r = await verify(pack, k.pub);
     assert.equal(r.code, 0, r.stdout + r.stderr);
+    const root = /^root: ([0-9A-F]{64})$/m.exec(r.stdout)?.[1];
     assert.equal(
       lastLine(r.stdout),
-      `[PASS] proofpack ${pack} verified: ${listed.length + 1} files, signed by key ${k.keyid}`,
+      `[PASS] proofpack ${pack} verified: ${listed.length + 2} files; signed by key ${k.keyid}; ` +
+        `matches root digest ${root}`,
     );
     // Without --pubkey the signed pack still verifies (sums only), and says nothing of a key.
     const plain = await runCli(["proofpack", "verify", pack]);
@@ -227,13 +233,18 @@ Deno.test("a signed pack copied to an empty folder replays with bash replay.sh a
     const r = await new Deno.Command("bash", {
       args: [`${copy}/replay.sh`],
       cwd: `${dir}/empty`,
-      env: { BOOTPACK_CLI: `${copy}/tool/bootpack.js`, NO_COLOR: "1" },
+      // No BOOTPACK_CLI, no checkout: replay.sh runs the pack's own tool.
+      env: { NO_COLOR: "1" },
       stdout: "piped",
       stderr: "piped",
     }).output();
     const err = new TextDecoder().decode(r.stderr);
     assert.equal(r.code, 0, err);
-    assert.match(err, /replay: PASS/);
+    // The tool that ran is the pack's own (replay runs it from its private verified copy).
+    const ran = /replay: tool \S*\/tool\/bootpack\.js sha256 ([0-9a-f]{64})\n/.exec(err)?.[1];
+    const sums = await Deno.readTextFile(`${copy}/SHA256SUMS.txt`);
+    assert.ok(ran !== undefined && sums.includes(`${ran.toUpperCase()}  tool/bootpack.js\n`), err);
+    assert.match(err, /replay: \[PASS\] replayed/);
   });
 });
 

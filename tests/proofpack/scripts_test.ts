@@ -6,7 +6,6 @@ import {
   renderReplaySh,
   renderVerifyPs1,
 } from "../../lib/proofpack/scripts.ts";
-import type { GateRecord } from "../../lib/proofpack/manifest.ts";
 
 let parser: Parser | null = null;
 
@@ -59,6 +58,10 @@ function ps51Traps(text: string): string[] {
   if (/&&|\|\|/.test(code)) traps.push("&& or || pipeline chain (PowerShell 7)");
   if (/-Parallel\b/i.test(code)) traps.push("ForEach-Object -Parallel (PowerShell 7)");
   if (/\$PSStyle\b/i.test(code)) traps.push("$PSStyle (PowerShell 7.2)");
+  if (/(^|[\s{}])clean\s*\{/im.test(code)) traps.push("clean block (PowerShell 7.3)");
+  if (/-(AsHashtable|Depth)\b/i.test(code) && /ConvertFrom-Json/i.test(code)) {
+    traps.push("ConvertFrom-Json -AsHashtable/-Depth (PowerShell 6+)");
+  }
   const pathCmds =
     /\b(Get-FileHash|Test-Path|Get-ChildItem|Get-Item|Resolve-Path|Get-Content)\b([^\n]*)/gi;
   for (const m of code.matchAll(pathCmds)) {
@@ -68,9 +71,14 @@ function ps51Traps(text: string): string[] {
   return traps;
 }
 
-Deno.test("verify.ps1 parses with the real PowerShell grammar: zero error nodes", async () => {
-  const errors = await grammarErrors(renderVerifyPs1());
+const PS1_SOURCE = new URL("../../lib/proofpack/scripts/verify.ps1", import.meta.url);
+
+Deno.test("verify.ps1 parses with the real PowerShell grammar, read from its source: zero error nodes", async () => {
+  const source = await Deno.readTextFile(PS1_SOURCE);
+  const errors = await grammarErrors(source);
   assert(errors.length === 0, errors.join("; "));
+  assert(renderVerifyPs1() === source.replace(/\r?\n/g, "\r\n"), "the pack's copy is the source");
+  assert(ps51Traps(source).length === 0, ps51Traps(source).join("; "));
 });
 
 Deno.test("the grammar check catches PowerShell 7-only syntax (it can fail)", async () => {
@@ -96,6 +104,8 @@ Deno.test("the trap check catches each trap (it can fail)", () => {
     ["$h = Get-FileHash -Path $full", /-LiteralPath/],
     ["$h = Get-FileHash $full", /Get-FileHash without -LiteralPath/],
     ["Write-Output 'caf\u00e9'", /non-ASCII/],
+    ["1..3 | ForEach-Object -Parallel { $_ }", /-Parallel/],
+    ["function f { process { } clean { } }", /clean block/],
   ];
   for (const [line, want] of cases) {
     const traps = ps51Traps(base.replace("$bad = 0", `$bad = 0\r\n${line}`));
@@ -112,37 +122,21 @@ Deno.test("verify.ps1 is UTF-8 with BOM, otherwise ASCII, CRLF line ends", () =>
   assert(!text.includes("\uFEFF"), "one BOM only");
 });
 
-Deno.test("verify.ps1 reads SHA256SUMS.txt as UTF-8, hashes with -LiteralPath, ignores hex case", () => {
+Deno.test("verify.ps1 streams SHA256SUMS.txt as strict UTF-8 and compares names ordinally", () => {
   const code = codeOnly(renderVerifyPs1());
   assert(/New-Object -TypeName System\.Text\.UTF8Encoding/.test(code));
-  assert(/\[System\.IO\.File\]::ReadAllText\(\$sumsPath, \$utf8\)/.test(code));
-  assert(/Get-FileHash -LiteralPath \$full -Algorithm SHA256/.test(code));
-  assert(/\[System\.StringComparison\]::OrdinalIgnoreCase/.test(code));
+  assert(/UTF8Encoding -ArgumentList @\(\$false, \$true\)/.test(code), "strict UTF-8, no BOM");
+  assert(/StreamReader -ArgumentList @\(\$crypto, \$utf8, \$false/.test(code), "one streamed pass");
+  assert(/\[System\.IO\.File\]::Open\(\$full, /.test(code), "each file opened once, by its path");
+  assert(/\[System\.StringComparer\]::Ordinal\)/.test(code), "names compared ordinally");
+  assert(!/StringComparer\]::OrdinalIgnoreCase/.test(code), "names never compared ignoring case");
   assert(/ReparsePoint/.test(code), "reparse points refused");
-  for (const word of ["MISSING", "MODIFIED", "EXTRA", "UNSAFE", "SYMLINK"]) {
-    assert(renderVerifyPs1().includes(`'${word}: '`), word);
+  for (const word of ["MISSING", "MODIFIED", "EXTRA", "UNSAFE", "SYMLINK", "SPECIAL"]) {
+    const text = renderVerifyPs1();
+    assert(text.includes(`'${word}: '`) || text.includes(`Report '${word}'`), word);
   }
   assert(/\bexit 0\b/.test(code) && /\bexit 1\b/.test(code));
 });
-
-const AWKWARD: GateRecord[] = [
-  {
-    name: "acceptance",
-    args: ["acceptance", "evidence/b p.txt", "--map", "\\\\DS-918\\it's $HOME `x`=evidence"],
-    exit_code: 0,
-    output: "gates/acceptance.txt",
-    verdict: "PASS",
-    warnings: 0,
-  },
-  {
-    name: "selftest",
-    args: ["selftest", "evidence/b p.txt"],
-    exit_code: 1,
-    output: "gates/selftest.txt",
-    verdict: "GATE-BLOCK",
-    warnings: 2,
-  },
-];
 
 async function shellcheck(text: string): Promise<{ ok: boolean; out: string }> {
   let child;
@@ -164,31 +158,16 @@ async function shellcheck(text: string): Promise<{ ok: boolean; out: string }> {
   return { ok: out.success, out: dec.decode(out.stdout) + dec.decode(out.stderr) };
 }
 
-Deno.test("replay.sh passes shellcheck, with and without gates", async () => {
-  for (const gates of [[], AWKWARD]) {
-    const r = await shellcheck(renderReplaySh(gates));
-    assert(r.ok, r.out);
-  }
+Deno.test("replay.sh passes shellcheck, read from its source file", async () => {
+  const r = await shellcheck(
+    await Deno.readTextFile(new URL("../../lib/proofpack/scripts/replay.sh", import.meta.url)),
+  );
+  assert(r.ok, r.out);
 });
 
 Deno.test("shellcheck catches a defect in a script (the check can fail)", async () => {
-  const r = await shellcheck(renderReplaySh([]).replace('cd -- "$pack"', "cd $pack"));
+  const r = await shellcheck(renderReplaySh().replace('cd -- "$pack"', "cd $pack"));
   assert(!r.ok);
-});
-
-Deno.test("replay.sh passes every recorded argument to the gate byte for byte", async () => {
-  const text = renderReplaySh(AWKWARD);
-  // Replace the gate runner by one that prints its arguments, and run only that part.
-  const start = text.indexOf("run_gate 'acceptance'");
-  const calls = text.slice(start, text.indexOf("\n", text.indexOf("run_gate 'selftest'")));
-  const script = `run_gate() { shift 3; printf '%s\\0' "$@"; }\n${calls}\n`;
-  const out = await new Deno.Command("bash", { args: ["-c", script] }).output();
-  assert(out.success);
-  const got = new TextDecoder().decode(out.stdout).split("\0").slice(0, -1);
-  assert(
-    JSON.stringify(got) === JSON.stringify([...AWKWARD[0]!.args, ...AWKWARD[1]!.args]),
-    JSON.stringify(got),
-  );
 });
 
 Deno.test("bashQuote() refuses NUL", () => {
@@ -199,4 +178,15 @@ Deno.test("bashQuote() refuses NUL", () => {
     threw = error instanceof TypeError;
   }
   assert(threw);
+});
+
+Deno.test("_scripts_text.ts is what deno task gen writes from lib/proofpack/scripts/", async () => {
+  const { renderScriptsModule } = await import("../../scripts/gen_scripts.ts");
+  const dir = new URL("../../lib/proofpack/", import.meta.url);
+  const want = renderScriptsModule(
+    await Deno.readTextFile(new URL("scripts/replay.sh", dir)),
+    await Deno.readTextFile(new URL("scripts/verify.ps1", dir)),
+  );
+  const got = await Deno.readTextFile(new URL("_scripts_text.ts", dir));
+  assert(got === want, "lib/proofpack/_scripts_text.ts is out of date: run deno task gen");
 });

@@ -66,7 +66,7 @@ Deno.test("the bundle, from a folder with no source, runs each command with only
       dir,
     );
     assert.equal(v.code, 0, v.stdout + v.stderr);
-    assert.match(v.stdout, /signed by key [0-9a-f]{64}\n$/);
+    assert.match(v.stdout, /signed by key [0-9a-f]{64}; matches root digest [0-9A-F]{64}\n$/);
     // And the gates fail closed without read permission, instead of prompting or running.
     const none = await runBundle(program, [], ["acceptance", "bootpack.txt", ...map], dir);
     assert.equal(none.code, 1, none.stdout);

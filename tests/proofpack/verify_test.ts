@@ -3,7 +3,15 @@ import { DEFAULT_CALIBRATION } from "../../lib/core/calibration.ts";
 import { replayProofpack } from "../../lib/proofpack/replay.ts";
 import { verifyProofpack } from "../../lib/proofpack/verify.ts";
 import { CLI, ROOT, withTempDir } from "../_helpers.ts";
-import { copyTree, forge, makePack, rehash, runProofpack, runReplaySh } from "../_proofpack.ts";
+import {
+  copyTree,
+  forge,
+  makePack,
+  rehash,
+  runProofpack,
+  runReplaySh,
+  runVerifyPs1,
+} from "../_proofpack.ts";
 
 /** A tampering: what to do to a fresh copy of the pack, and what verify must name. */
 interface Tamper {
@@ -189,7 +197,10 @@ Deno.test("a fresh pack verifies (CLI, exit 0) and replays (replay.sh and CLI, e
     const v = await runProofpack(["verify", pack, "--root", result.root.toLowerCase()]);
     assert(v.code === 0, v.stdout + v.stderr);
     assert(
-      v.stdout.endsWith(`root: ${result.root}\n[PASS] proofpack ${pack} verified: 11 files\n`),
+      v.stdout.endsWith(
+        `root: ${result.root}\n[PASS] proofpack ${pack} verified: 11 files; matches root digest ` +
+          `${result.root}\n`,
+      ),
       v.stdout,
     );
     const j = await runProofpack(["verify", pack, "--json"]);
@@ -200,6 +211,9 @@ Deno.test("a fresh pack verifies (CLI, exit 0) and replays (replay.sh and CLI, e
     assert(r.stdout.includes("acceptance: SAME") && r.stdout.includes("selftest: SAME"), r.stdout);
     const sh = await runReplaySh(pack);
     assert(sh.code === 0, sh.stderr);
+    const ps = await runVerifyPs1(pack, ["-Root", result.root]);
+    assert(ps.code === 0, ps.stdout + ps.stderr);
+    assert(ps.stdout.endsWith(`[PASS] matches root digest ${result.root}\n`), ps.stdout);
   });
 });
 
@@ -213,13 +227,20 @@ Deno.test("verify names the path and exits 1, and replay.sh exits non-zero, for 
         await Deno.mkdir(outside, { recursive: true });
         await copyTree(pack, copy);
         await tamper.edit(copy, outside);
-        const v = await runProofpack(["verify", copy]);
+        // The three verifiers run at once (each is a process): verify, replay.sh, verify.ps1.
+        const [v, sh, ps] = await Promise.all([
+          runProofpack(["verify", copy]),
+          runReplaySh(copy),
+          runVerifyPs1(copy),
+        ]);
         assert(v.code === 1, `verify exit ${v.code}\n${v.stdout}${v.stderr}`);
         assert(v.stdout.includes(tamper.names), `verify does not name it:\n${v.stdout}${v.stderr}`);
         assert(v.stdout.includes("[FAIL]"), v.stdout);
         assert(!v.stderr.includes("internal error"), v.stderr);
-        const sh = await runReplaySh(copy);
         assert(sh.code !== 0, `replay.sh exit ${sh.code}\n${sh.stderr}`);
+        // verify.ps1 run for real under PowerShell 7 agrees: it fails too.
+        assert(ps.code === 1, `verify.ps1 exit ${ps.code}\n${ps.stdout}${ps.stderr}`);
+        assert(ps.stdout.includes("[FAIL]"), ps.stdout);
         // A tampered replay.sh cannot be trusted to say why; it must still not exit 0.
         if (!tamper.name.endsWith("replay.sh")) {
           assert(sh.stderr.includes("replay: FAIL"), sh.stderr);
@@ -244,7 +265,9 @@ Deno.test("verify shows control characters in names escaped, never raw", async (
     const sh = await runReplaySh(pack);
     assert(sh.code === 1 && !sh.stderr.includes("\r"), JSON.stringify(sh.stderr));
     assert(
-      sh.stderr.includes("replay: FAIL: extra: $'evil\\n[PASS] proofpack verified\\r'"),
+      sh.stderr.includes(
+        "replay: FAIL: unsafe name (control character): $'evil\\n[PASS] proofpack verified\\r'",
+      ),
       sh.stderr,
     );
   });
@@ -395,7 +418,10 @@ Deno.test("proofpack replay needs --cli or BOOTPACK_CLI: exit 2 otherwise", asyn
   await withTempDir(async (dir) => {
     const { pack } = await makePack(dir);
     const none = await runProofpack(["replay", pack], { BOOTPACK_CLI: "" });
-    assert(none.code === 2 && none.stderr.includes("--cli PATH or set BOOTPACK_CLI"), none.stderr);
+    assert(
+      none.code === 2 && none.stdout.includes("give --cli FILE or set BOOTPACK_CLI"),
+      none.stderr,
+    );
     // A relative --cli is relative to the working directory (the repository root here).
     const given = await runProofpack(["replay", pack, "--cli", "cli.ts", "--json"], {
       BOOTPACK_CLI: "",
