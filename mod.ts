@@ -60,7 +60,7 @@ export type {
   GateVerdict,
 } from "./lib/gates/verdict.ts";
 export { formatGateText } from "./lib/gates/format.ts";
-export { CHAOS_MODES, type ChaosMode } from "./lib/io/file_read.ts";
+export type { ChaosMode } from "./lib/io/file_read.ts";
 export type { PathMapping } from "./lib/bootpack/pointer_path.ts";
 export type { Diagnostic } from "./lib/core/diagnostic.ts";
 
@@ -96,6 +96,7 @@ export {
 export {
   type UnsafeEntry,
   type VerifyOptions,
+  type VerifyProof,
   verifyProofpack,
   type VerifyReport,
 } from "./lib/proofpack/verify.ts";
@@ -106,9 +107,6 @@ export {
   type ReplayReport,
 } from "./lib/proofpack/replay.ts";
 export type { GateRecord, PackEntry, PackFileProblem } from "./lib/proofpack/manifest.ts";
-export { type PackTool, packTool, type PackToolOptions } from "./lib/proofpack/tool.ts";
-export { importSigningKey, type SigningKey } from "./lib/proofpack/dsse.ts";
-export { generateSigningKeyPair, type KeyPairPem } from "./lib/proofpack/keygen.ts";
 
 // Certification.
 export { certify, type CertifyOptions, type CertifyResult } from "./lib/certify/certify.ts";

@@ -8,7 +8,7 @@ import denoJson from "../deno.json" with { type: "json" };
 import { codeOf, messageOf } from "../lib/core/error.ts";
 import { removeAllOwnedDirs } from "../lib/io/owned_dir.ts";
 import { readFileBytes } from "../lib/io/file_read.ts";
-import { importSigningKey, SignatureError } from "../lib/proofpack/dsse.ts";
+import { SignatureError } from "../lib/proofpack/dsse.ts";
 import { type PackSignature, verifyPackSignature } from "../lib/proofpack/pack_signature.ts";
 import { packTool } from "../lib/proofpack/tool.ts";
 import { exportProofpack, type PackProgress } from "../lib/proofpack/export.ts";
@@ -196,13 +196,13 @@ async function exportAndPrint(
 ): Promise<number> {
   const { bootpack, kb, maps, chaos, calibration, createdAt } = o;
   const sign = stringFlag(flags, "sign");
-  const signingKey = sign === undefined
+  const signingKeyPem = sign === undefined
     ? undefined
-    : await importSigningKey(new TextDecoder().decode(await readFileBytes(sign, { calibration })));
+    : new TextDecoder().decode(await readFileBytes(sign, { calibration }));
   const tool = await packTool({ version: denoJson.version });
   const result = await exportProofpack(out, {
     tool,
-    signingKey,
+    signingKeyPem,
     bootpack,
     kb,
     files: flags.positionals,

@@ -16,10 +16,17 @@
  */
 
 /** The chaos fault modes of gate G3. */
-export const CHAOS_MODES = ["TIMEOUT", "ERROR", "PARTIAL", "EMPTY", "CORRUPT", "LATENCY"] as const;
+export const CHAOS_MODES: readonly ChaosMode[] = [
+  "TIMEOUT",
+  "ERROR",
+  "PARTIAL",
+  "EMPTY",
+  "CORRUPT",
+  "LATENCY",
+];
 
 /** One chaos fault mode. */
-export type ChaosMode = typeof CHAOS_MODES[number];
+export type ChaosMode = "TIMEOUT" | "ERROR" | "PARTIAL" | "EMPTY" | "CORRUPT" | "LATENCY";
 
 /** What a read needs of a file: `Deno.FsFile` is one. */
 export interface ByteReader {

@@ -41,6 +41,7 @@ import { messageOf } from "../core/error.ts";
 import { OwnedDir } from "../io/owned_dir.ts";
 import { gateArgs, placeKb } from "./gate_plan.ts";
 import { renderSignedStatement } from "./pack_signature.ts";
+import { importSigningKey } from "./dsse.ts";
 import { TOOL_PATH } from "./tool.ts";
 
 /** Progress of an export or a verify, for a progress line. */
@@ -94,15 +95,11 @@ export interface ExportOptions {
     readonly commitNote: string | null;
   } | undefined;
   /**
-   * Sign the pack: adds `statement.intoto.dsse.json`, a DSSE envelope over the statement.
-   * Default unsigned.
+   * Sign the pack with this ECDSA P-256 private key (PKCS#8 PEM text, as `bootpack keygen`
+   * writes it): adds `statement.intoto.dsse.json`, a DSSE envelope whose payload is the pack's
+   * statement. Default unsigned.
    */
-  readonly signingKey?: {
-    /** The WebCrypto ECDSA P-256 private key. */
-    readonly privateKey: CryptoKey;
-    /** SHA-256 of the public key's SPKI DER, lowercase hex. */
-    readonly keyid: string;
-  } | undefined;
+  readonly signingKeyPem?: string | undefined;
 }
 
 /** What an export wrote. */
@@ -352,8 +349,9 @@ async function writeOwnFiles(
   const config = content.filter((e) => e.path === COMMANDS_FILE);
   const statement = renderStatement(content.slice(), gates, config);
   await put(STATEMENT_FILE, statement);
-  if (options.signingKey !== undefined) {
-    await put(DSSE_FILE, await renderSignedStatement(statement, options.signingKey));
+  if (options.signingKeyPem !== undefined) {
+    const key = await importSigningKey(options.signingKeyPem);
+    await put(DSSE_FILE, await renderSignedStatement(statement, key));
   }
   const sumsBytes = new TextEncoder().encode(renderSha256Sums(content));
   await Deno.writeFile(`${tmp}/${SUMS_FILE}`, sumsBytes, { createNew: true, mode: 0o644 });

@@ -44,8 +44,8 @@ export type ProofLevel = "none" | "self-consistent" | "root" | "signed";
 
 /** What was proven, in words for the verdict line. */
 export interface VerifyProof {
-  /** The level. */
-  readonly level: ProofLevel;
+  /** The level (see {@linkcode ProofLevel}). */
+  readonly level: "none" | "self-consistent" | "root" | "signed";
   /** The words, e.g. `self-consistent only (does not prove against anyone who can rewrite the sums)`. */
   readonly statement: string;
   /** The key id that signed, for `signed`; else `null`. */
@@ -111,11 +111,23 @@ export interface VerifyReport {
   /** Problems in the pack's own files (SHA256SUMS, MANIFEST, statement, gates). */
   readonly problems: readonly PackFileProblem[];
   /** The evidence the gates run on, as MANIFEST names it (`null` unless `ok`). */
-  readonly inputs: GateInputs | null;
+  readonly inputs: {
+    /** Pack path of the BootPack. */
+    readonly bootpack: string;
+    /** Pack path of its KB, or `null` when the pack has none. */
+    readonly kb: string | null;
+  } | null;
   /** The verified gate records, their command lines derived from the evidence (empty unless `ok`). */
   readonly gates: readonly GateRecord[];
   /** The verified files with their SHA256 (empty unless `ok`). */
-  readonly files: readonly SumsLine[];
+  readonly files: readonly {
+    /** Pack path. */
+    readonly path: string;
+    /** 64 hex digits, uppercase. */
+    readonly sha256: string;
+    /** 1-based line number in `SHA256SUMS.txt`. */
+    readonly line: number;
+  }[];
 }
 
 /** Options of {@linkcode verifyProofpack}. */

@@ -18,7 +18,14 @@ import {
 import { runGate } from "../../lib/gates/gate.ts";
 import { formatGateText } from "../../lib/gates/format.ts";
 import { CLI, ROOT, withTempDir } from "../_helpers.ts";
-import { copyTree, makePack, runProofpack, runReplaySh, runVerifyPs1 } from "../_proofpack.ts";
+import {
+  copyTree,
+  makePack,
+  rehash,
+  runProofpack,
+  runReplaySh,
+  runVerifyPs1,
+} from "../_proofpack.ts";
 
 /** Exit codes of the four verifiers on one pack. */
 interface Verdicts {
@@ -385,6 +392,22 @@ async function openssl(args: string[], stdin?: Uint8Array): Promise<Uint8Array> 
   return out.stdout;
 }
 
+/** Adds `path`'s line to the pack's SHA256SUMS.txt (byte order); returns the new root digest. */
+async function listInSums(pack: string, path: string): Promise<string> {
+  const hex = async (b: Uint8Array<ArrayBuffer>): Promise<string> =>
+    Array.from(
+      new Uint8Array(await crypto.subtle.digest("SHA-256", b)),
+      (x) => x.toString(16).padStart(2, "0").toUpperCase(),
+    ).join("");
+  const sums = await Deno.readTextFile(`${pack}/SHA256SUMS.txt`);
+  const lines = sums.trimEnd().split("\n");
+  lines.push(`${await hex(await Deno.readFile(`${pack}/${path}`))}  ${path}`);
+  lines.sort((a, b) => (a.slice(66) < b.slice(66) ? -1 : 1));
+  const text = lines.join("\n") + "\n";
+  await Deno.writeTextFile(`${pack}/SHA256SUMS.txt`, text);
+  return await hex(new TextEncoder().encode(text));
+}
+
 /** Signs the pack's statement as a DSSE envelope with openssl alone (the test vector). */
 async function signWithOpenssl(pack: string, key: string, keyid: string): Promise<void> {
   const payload = await Deno.readFile(`${pack}/statement.intoto.UNSIGNED.json`);
@@ -426,9 +449,12 @@ Deno.test("verify.ps1 -PubKey checks the DSSE envelope (openssl test vector) und
       ]);
     }
     await signWithOpenssl(pack, `${dir}/a.pem`, "key-a");
-    const ok = await runVerifyPs1(pack, ["-Root", result.root, "-PubKey", `${dir}/a.pub.pem`]);
+    // The envelope is a file of the pack like any other: listed in the sums, so the root changes.
+    const root = await listInSums(pack, "statement.intoto.dsse.json");
+    assert(root !== result.root);
+    const ok = await runVerifyPs1(pack, ["-Root", root, "-PubKey", `${dir}/a.pub.pem`]);
     assert(ok.code === 0, ok.stdout + ok.stderr);
-    assert(ok.stdout.includes(`[PASS] signed by key key-a; matches root digest ${result.root}`));
+    assert(ok.stdout.includes(`[PASS] signed by key key-a; matches root digest ${root}`));
     // Another key's public half: refused. So is a pack whose envelope was not signed.
     const other = await runVerifyPs1(pack, ["-PubKey", `${dir}/b.pub.pem`]);
     assert(other.code === 1 && other.stdout.includes("not signed by this key"), other.stdout);
@@ -437,9 +463,15 @@ Deno.test("verify.ps1 -PubKey checks the DSSE envelope (openssl test vector) und
     const forged = atob(env.payload).replace('"PASSED"', '"FAILED"');
     env.payload = btoa(forged);
     await Deno.writeTextFile(`${pack}/statement.intoto.dsse.json`, JSON.stringify(env));
+    await rehash(pack, "statement.intoto.dsse.json");
     const bad = await runVerifyPs1(pack, ["-PubKey", `${dir}/a.pub.pem`]);
     assert(bad.code === 1, bad.stdout);
     await Deno.remove(`${pack}/statement.intoto.dsse.json`);
+    const sums = await Deno.readTextFile(`${pack}/SHA256SUMS.txt`);
+    await Deno.writeTextFile(
+      `${pack}/SHA256SUMS.txt`,
+      sums.split("\n").filter((l) => l.slice(66) !== "statement.intoto.dsse.json").join("\n"),
+    );
     const none = await runVerifyPs1(pack, ["-PubKey", `${dir}/a.pub.pem`]);
     assert(none.code === 1 && none.stdout.includes("not signed"), none.stdout);
   });
