@@ -11,33 +11,37 @@ import { messageOf } from "../core/error.ts";
 import { scanJsonText } from "./json_text.ts";
 
 /** What a valid KB holds, as the gates count it. */
-export interface KbSummary {
-  /** `array` for a bare JSON array, `object` for an object with an `entries` array. */
-  readonly shape: "array" | "object";
-  /** Number of entry objects. */
-  readonly entries: number;
-  /** Number of entries whose `blocking` member is the JSON boolean `true`. */
-  readonly blocking: number;
-  /** 0-based indexes of entries with a `blocking` member that is not a boolean. */
-  readonly nonBooleanBlocking: readonly number[];
-  /** Member names given twice in one object (lines in the file), which `JSON.parse` hides; absent when none. */
-  readonly duplicateMembers?: readonly { readonly name: string; readonly line: number }[];
-}
-
-/** A parsed KB: the summary plus the parsed value, for writers that change it. */
-export interface ParsedKb {
-  /** Entries and Blocking counts. */
-  readonly summary: KbSummary;
-  /** The whole parsed JSON document. */
-  readonly document: unknown[] | Record<string, unknown>;
-  /** The entries array inside `document` (the same array object). */
-  readonly entries: Record<string, unknown>[];
-}
+export type KbSummary = ParsedKb["summary"];
 
 /** Result of {@linkcode parseKb}: the KB, or the one reason it is not a KB. */
 export type KbParseResult =
-  | { readonly ok: true; readonly kb: ParsedKb }
+  | {
+    readonly ok: true;
+    /** The KB, parsed. */
+    readonly kb: {
+      /** Entries and Blocking counts. */
+      readonly summary: {
+        /** `array` for a bare JSON array, `object` for an object with an `entries` array. */
+        readonly shape: "array" | "object";
+        /** Number of entry objects. */
+        readonly entries: number;
+        /** Number of entries whose `blocking` member is the JSON boolean `true`. */
+        readonly blocking: number;
+        /** 0-based indexes of entries with a `blocking` member that is not a boolean. */
+        readonly nonBooleanBlocking: readonly number[];
+        /** Member names given twice in one object (lines in the file), which `JSON.parse` hides; absent when none. */
+        readonly duplicateMembers?: readonly { readonly name: string; readonly line: number }[];
+      };
+      /** The whole parsed JSON document. */
+      readonly document: unknown[] | Record<string, unknown>;
+      /** The entries array inside `document` (the same array object). */
+      readonly entries: Record<string, unknown>[];
+    };
+  }
   | { readonly ok: false; readonly diagnostic: Diagnostic };
+
+/** A parsed KB: the summary plus the parsed value, for writers that change it. */
+export type ParsedKb = Extract<KbParseResult, { readonly ok: true }>["kb"];
 
 /** Options of {@linkcode parseKb}. */
 export interface ParseKbOptions {

@@ -6,39 +6,11 @@
  */
 
 import { type Diagnostic, sortDiagnostics } from "../core/diagnostic.ts";
-import { type KbSummary, parseKb } from "./kb_parse.ts";
+import { type KbParseResult, type KbSummary, parseKb } from "./kb_parse.ts";
 import { BootPackScanner } from "./_scan.ts";
 import { decodeUtf8, invalidUtf8Line } from "../core/utf8.ts";
 
 export { POINTER_HEADER, SNAPSHOT_HEADER } from "./_scan.ts";
-
-/** One line of a text, with its terminator kept so that writers can rebuild the exact bytes. */
-export interface Line {
-  /** The line's text without its terminator and without a trailing CR. */
-  readonly text: string;
-  /** The exact terminator: `"\r\n"`, `"\n"`, or `""` for a last line without one. */
-  readonly eol: string;
-  /** A CR kept at the end of the line text when the terminator is `"\n"` (`"\r"` or `""`). */
-  readonly cr: string;
-}
-
-/** The SNAPSHOT section as found (the first one when there are several). */
-export interface SnapshotSection {
-  /** 1-based line of `[BUG_KB_JSON]`. */
-  readonly headerLine: number;
-  /** 1-based line after the section's last line (next header, or lines + 1). */
-  readonly endLine: number;
-  /** 1-based line of the opening fence, or `null` if none was found. */
-  readonly openFenceLine: number | null;
-  /** 1-based line of the closing fence, or `null` if none was found. */
-  readonly closeFenceLine: number | null;
-  /** The exact text between the fences (terminators included), or `null`. */
-  readonly json: string | null;
-  /** Offset of `json` in the parsed text (UTF-16 code units), or `null`. */
-  readonly jsonOffset: number | null;
-  /** Counts of the SNAPSHOT's KB when its JSON is valid, else `null`. */
-  readonly kb: KbSummary | null;
-}
 
 /** One `Key=Value` line of the POINTER. */
 export interface PointerField<T> {
@@ -50,40 +22,89 @@ export interface PointerField<T> {
   readonly line: number;
 }
 
-/** The POINTER section as found (the first one when there are several). */
-export interface PointerSection {
-  /** 1-based line of `[BUG_KB_JSON_POINTER]`. */
-  readonly headerLine: number;
-  /** 1-based line after the section's last line. */
-  readonly endLine: number;
-  /** `Path`, dequoted; `raw` keeps the quotes. */
-  readonly path: PointerField<string> | null;
-  /** `SHA256`, uppercased. */
-  readonly sha256: PointerField<string> | null;
-  /** `Entries`. */
-  readonly entries: PointerField<number> | null;
-  /**
-   * 1-based line of each key's first occurrence, also when its value is invalid (a writer
-   * rewrites that line).
-   */
-  readonly keyLines: Readonly<Partial<Record<"path" | "sha256" | "entries", number>>>;
-}
-
 /** A parsed BootPack: what was found, and every violation and warning. */
 export interface BootPack {
   /** The text's lines, terminators kept: joining `text + cr + eol` gives the text back. */
-  readonly lines: readonly Line[];
+  readonly lines: readonly {
+    /** The line's text without its terminator and without a trailing CR. */
+    readonly text: string;
+    /** The exact terminator: `"\r\n"`, `"\n"`, or `""` for a last line without one. */
+    readonly eol: string;
+    /** A CR kept at the end of the line text when the terminator is `"\n"` (`"\r"` or `""`). */
+    readonly cr: string;
+  }[];
   /** First line terminator in the file, or `null` when it has none. */
   readonly lineEnding: "\r\n" | "\n" | null;
   /** The SNAPSHOT, or `null` when missing. */
-  readonly snapshot: SnapshotSection | null;
+  readonly snapshot: {
+    /** 1-based line of `[BUG_KB_JSON]`. */
+    readonly headerLine: number;
+    /** 1-based line after the section's last line (next header, or lines + 1). */
+    readonly endLine: number;
+    /** 1-based line of the opening fence, or `null` if none was found. */
+    readonly openFenceLine: number | null;
+    /** 1-based line of the closing fence, or `null` if none was found. */
+    readonly closeFenceLine: number | null;
+    /** The exact text between the fences (terminators included), or `null`. */
+    readonly json: string | null;
+    /** Offset of `json` in the parsed text (UTF-16 code units), or `null`. */
+    readonly jsonOffset: number | null;
+    /** Counts of the SNAPSHOT's KB when its JSON is valid, else `null`. */
+    readonly kb: Extract<KbParseResult, { readonly ok: true }>["kb"]["summary"] | null;
+  } | null;
   /** The POINTER, or `null` when missing. */
-  readonly pointer: PointerSection | null;
+  readonly pointer: {
+    /** 1-based line of `[BUG_KB_JSON_POINTER]`. */
+    readonly headerLine: number;
+    /** 1-based line after the section's last line. */
+    readonly endLine: number;
+    /** `Path`, dequoted; `raw` keeps the quotes. */
+    readonly path: {
+      /** The value as parsed (Path: dequoted). */
+      readonly value: string;
+      /** The value exactly as written, trimmed. */
+      readonly raw: string;
+      /** 1-based line. */
+      readonly line: number;
+    } | null;
+    /** `SHA256`, uppercased. */
+    readonly sha256: {
+      /** The value as parsed (Path: dequoted). */
+      readonly value: string;
+      /** The value exactly as written, trimmed. */
+      readonly raw: string;
+      /** 1-based line. */
+      readonly line: number;
+    } | null;
+    /** `Entries`. */
+    readonly entries: {
+      /** The value as parsed (Path: dequoted). */
+      readonly value: number;
+      /** The value exactly as written, trimmed. */
+      readonly raw: string;
+      /** 1-based line. */
+      readonly line: number;
+    } | null;
+    /**
+     * 1-based line of each key's first occurrence, also when its value is invalid (a writer
+     * rewrites that line).
+     */
+    readonly keyLines: Readonly<Partial<Record<"path" | "sha256" | "entries", number>>>;
+  } | null;
   /** Every violation of SPEC §2, sorted by line. Empty when the BootPack is valid. */
   readonly violations: readonly Diagnostic[];
   /** Findings that do not block (unknown POINTER keys, ignored lines), sorted by line. */
   readonly warnings: readonly Diagnostic[];
 }
+
+/** One line of a text, with its terminator kept so that writers can rebuild the exact bytes. */
+export type Line = BootPack["lines"][number];
+
+/** The SNAPSHOT section as found (the first one when there are several). */
+export type SnapshotSection = NonNullable<BootPack["snapshot"]>;
+
+/** The POINTER section as found (the first one when there are several). */
+export type PointerSection = NonNullable<BootPack["pointer"]>;
 
 /** Result of {@linkcode decodeBootPack}. */
 export interface DecodedBootPack {

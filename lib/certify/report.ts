@@ -7,85 +7,10 @@
  */
 
 /** Identifiers of the hardening gates (SPEC §7). */
-export type GateId = "G0" | "G1" | "G2" | "G3" | "G4" | "G5";
+export type GateId = GateOutcome["id"];
 
 /** One criterion of a gate, measured. */
-export interface GateCriterion {
-  /** What is checked. */
-  readonly criterion: string;
-  /** What was measured. */
-  readonly measured: string;
-  /** What is required (with the calibration key when there is one). */
-  readonly required: string;
-  /** Met. */
-  readonly pass: boolean;
-}
-
-/** One gate's outcome. */
-export interface GateOutcome {
-  /** `G0`…`G5`. */
-  readonly id: GateId;
-  /** Short name, e.g. `Preflight`. */
-  readonly name: string;
-  /** What the gate proves (SPEC §7). */
-  readonly proves: string;
-  /** Every criterion met. */
-  readonly pass: boolean;
-  /** Wall-clock time of the gate in ms. */
-  readonly ms: number;
-  /** The criteria. */
-  readonly criteria: readonly GateCriterion[];
-  /** Evidence file, relative to the report's folder (e.g. `evidence/G0_preflight.json`). */
-  readonly evidence: string;
-}
-
-/** One file of the SHA256 registry. */
-export interface RegistryEntry {
-  /** Path relative to the report's folder (`/` separators), or the input's path as given. */
-  readonly path: string;
-  /** 64 uppercase hex digits. */
-  readonly sha256: string;
-  /** Size in bytes. */
-  readonly bytes: number;
-  /** What it is, e.g. `evidence G3`, `input BootPack`. */
-  readonly role: string;
-}
-
-/** An input file of the certification, hashed before and after. */
-export interface InputRecord {
-  /** `BootPack` or `KB`. */
-  readonly role: string;
-  /** The path as given. */
-  readonly path: string;
-  /** SHA256 before the gates ran. */
-  readonly sha256Before: string;
-  /** SHA256 after (`null` when it could not be read again). */
-  readonly sha256After: string | null;
-  /** Size in bytes. */
-  readonly bytes: number;
-}
-
-/** The host, runtime and tool that produced the report. */
-export interface Identification {
-  /** Tool name and version, e.g. `bootpack 0.1.0`. */
-  readonly tool: string;
-  /** `source` (deno run cli.ts) or `binary` (compiled). */
-  readonly mode: string;
-  /** ISO 8601 UTC date and time the certification started. */
-  readonly date: string;
-  /** Host name, or a note why it is not known. */
-  readonly host: string;
-  /** OS, architecture and release. */
-  readonly os: string;
-  /** Logical CPUs. */
-  readonly cpus: number;
-  /** Deno, V8 and TypeScript versions. */
-  readonly runtime: string;
-  /** The command line that produced the report. */
-  readonly command: string;
-  /** Where the calibration came from. */
-  readonly calibrationSource: string;
-}
+export type GateCriterion = GateOutcome["criteria"][number];
 
 /** An invariant the certification vouches for. */
 export interface Invariant {
@@ -204,20 +129,95 @@ export const INVARIANTS: readonly Invariant[] = [
 /** Everything `certify` established. */
 export interface CertificationReport {
   /** Host, runtime, tool, date. */
-  readonly identification: Identification;
+  readonly identification: {
+    /** Tool name and version, e.g. `bootpack 0.1.0`. */
+    readonly tool: string;
+    /** `source` (deno run cli.ts) or `binary` (compiled). */
+    readonly mode: string;
+    /** ISO 8601 UTC date and time the certification started. */
+    readonly date: string;
+    /** Host name, or a note why it is not known. */
+    readonly host: string;
+    /** OS, architecture and release. */
+    readonly os: string;
+    /** Logical CPUs. */
+    readonly cpus: number;
+    /** Deno, V8 and TypeScript versions. */
+    readonly runtime: string;
+    /** The command line that produced the report. */
+    readonly command: string;
+    /** Where the calibration came from. */
+    readonly calibrationSource: string;
+  };
   /** The user's files, hashed before and after. */
-  readonly inputs: readonly InputRecord[];
+  readonly inputs: readonly {
+    /** `BootPack` or `KB`. */
+    readonly role: string;
+    /** The path as given. */
+    readonly path: string;
+    /** SHA256 before the gates ran. */
+    readonly sha256Before: string;
+    /** SHA256 after (`null` when it could not be read again). */
+    readonly sha256After: string | null;
+    /** Size in bytes. */
+    readonly bytes: number;
+  }[];
   /** The calibration used, key by key (dotted keys). */
   readonly calibration: Readonly<Record<string, number>>;
   /** The gates in order G0…G5. */
-  readonly gates: readonly GateOutcome[];
+  readonly gates: readonly {
+    /** `G0`…`G5`. */
+    readonly id: "G0" | "G1" | "G2" | "G3" | "G4" | "G5";
+    /** Short name, e.g. `Preflight`. */
+    readonly name: string;
+    /** What the gate proves (SPEC §7). */
+    readonly proves: string;
+    /** Every criterion met. */
+    readonly pass: boolean;
+    /** Wall-clock time of the gate in ms. */
+    readonly ms: number;
+    /** The criteria. */
+    readonly criteria: readonly {
+      /** What is checked. */
+      readonly criterion: string;
+      /** What was measured. */
+      readonly measured: string;
+      /** What is required (with the calibration key when there is one). */
+      readonly required: string;
+      /** Met. */
+      readonly pass: boolean;
+    }[];
+    /** Evidence file, relative to the report's folder (e.g. `evidence/G0_preflight.json`). */
+    readonly evidence: string;
+  }[];
   /** SHA256 registry of every artifact (evidence, calibration, chart, inputs). */
-  readonly registry: readonly RegistryEntry[];
+  readonly registry: readonly {
+    /** Path relative to the report's folder (`/` separators), or the input's path as given. */
+    readonly path: string;
+    /** 64 uppercase hex digits. */
+    readonly sha256: string;
+    /** Size in bytes. */
+    readonly bytes: number;
+    /** What it is, e.g. `evidence G3`, `input BootPack`. */
+    readonly role: string;
+  }[];
   /** File name of the stress chart beside the report, when one was drawn. */
   readonly chart: string | null;
   /** Total wall-clock time in ms. */
   readonly totalMs: number;
 }
+
+/** One file of the SHA256 registry. */
+export type RegistryEntry = CertificationReport["registry"][number];
+
+/** An input file of the certification, hashed before and after. */
+export type InputRecord = CertificationReport["inputs"][number];
+
+/** The host, runtime and tool that produced the report. */
+export type Identification = CertificationReport["identification"];
+
+/** One gate's outcome. */
+export type GateOutcome = CertificationReport["gates"][number];
 
 /** The verdict of a report. */
 export interface CertificationVerdict {

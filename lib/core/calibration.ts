@@ -10,36 +10,25 @@
 import builtin from "../../budgets/calibration.json" with { type: "json" };
 import { messageOf } from "./error.ts";
 
-/** Per-command time budgets in milliseconds (gate G2). */
-export interface CommandBudgets {
-  /** `acceptance` on one BootPack. */
-  readonly acceptance: number;
-  /** `selftest` on one BootPack. */
-  readonly selftest: number;
-  /** One `ingest`. */
-  readonly ingest: number;
-  /** One `rebuild`. */
-  readonly rebuild: number;
-  /** One `proofpack export`. */
-  readonly proofpack_export: number;
-  /** One `proofpack verify`. */
-  readonly proofpack_verify: number;
-}
-
-/** Thresholds of the variance envelope that gate G4 checks timings against. */
-export interface VarianceEnvelope {
-  /** Largest coefficient of variation (sd / mean) of a command's timings. */
-  readonly max_cv: number;
-  /** Largest ratio of the 95th to the 50th percentile. */
-  readonly max_p95_over_p50: number;
-}
-
 /** Every threshold the tools use. */
 export interface Calibration {
   /** Schema version, `1`. */
   readonly version: number;
   /** Per-command budgets. */
-  readonly budgets_ms: CommandBudgets;
+  readonly budgets_ms: {
+    /** `acceptance` on one BootPack. */
+    readonly acceptance: number;
+    /** `selftest` on one BootPack. */
+    readonly selftest: number;
+    /** One `ingest`. */
+    readonly ingest: number;
+    /** One `rebuild`. */
+    readonly rebuild: number;
+    /** One `proofpack export`. */
+    readonly proofpack_export: number;
+    /** One `proofpack verify`. */
+    readonly proofpack_verify: number;
+  };
   /** Longest wait for a writer's lock before giving up. */
   readonly lock_wait_ms: number;
   /** Poll interval while waiting for a lock. */
@@ -66,8 +55,19 @@ export interface Calibration {
   /** Minimum soft pass rate (within budget) of G4, 0..1. */
   readonly soft_pass_min: number;
   /** G4's variance envelope. */
-  readonly variance_envelope: VarianceEnvelope;
+  readonly variance_envelope: {
+    /** Largest coefficient of variation (sd / mean) of a command's timings. */
+    readonly max_cv: number;
+    /** Largest ratio of the 95th to the 50th percentile. */
+    readonly max_p95_over_p50: number;
+  };
 }
+
+/** Thresholds of the variance envelope that gate G4 checks timings against. */
+export type VarianceEnvelope = Calibration["variance_envelope"];
+
+/** Per-command time budgets in milliseconds (gate G2). */
+export type CommandBudgets = Calibration["budgets_ms"];
 
 /** Reason codes of {@linkcode CalibrationError}. */
 export type CalibrationCode =

@@ -66,7 +66,7 @@ export interface RunGateOptions {
  * ```
  */
 export async function runGate(
-  command: GateCommand,
+  command: GateReport["command"],
   bootpack: string,
   options: RunGateOptions = {},
 ): Promise<GateReport> {

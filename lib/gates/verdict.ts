@@ -10,9 +10,6 @@ import type { KbSummary } from "../bootpack/kb_parse.ts";
 import type { PointerSection } from "../bootpack/parse.ts";
 import { sameSha256 } from "../core/sha256.ts";
 
-/** The two read-only gates. */
-export type GateCommand = "acceptance" | "selftest";
-
 /** What was learned about the external KB that the POINTER names. */
 export interface KbFacts {
   /**
@@ -33,28 +30,6 @@ export interface KbFacts {
    * SNAPSHOT is an exact copy); `null` or absent when there was nothing to compare.
    */
   readonly sameAsSnapshot?: boolean | null;
-}
-
-/** The selftest's `diag:` fields (contract §E, §H). */
-export interface GateDiag {
-  /** First three characters of the Path as written, invisible ones escaped. */
-  readonly First3: string | null;
-  /** Length of the Path as written, in UTF-16 code units (as PowerShell counts). */
-  readonly PathLength: number | null;
-  /** The Path as written (quotes and all) names a regular file. */
-  readonly "TestPath.Raw": boolean;
-  /** The dequoted, mapped Path names a regular file. */
-  readonly "TestPath.Dequoted": boolean;
-  /** The long form (`\\?\UNC\…`, `\\?\Z:\…`) of the Path names a regular file. */
-  readonly "TestPath.Long": boolean;
-  /** The file could be opened and read. */
-  readonly OpenReadOK: boolean;
-  /** SHA256 of the file's bytes. */
-  readonly KbSha: string | null;
-  /** The POINTER's SHA256. */
-  readonly PtrSha: string | null;
-  /** The POINTER's Entries. */
-  readonly PtrEntriesNote: number | null;
 }
 
 /** Everything a gate learned, before any decision. */
@@ -83,42 +58,48 @@ export interface DecideGateOptions {
   readonly strict?: boolean;
 }
 
-/** The summary line's fields; `null` is printed `NA`. */
-export interface GateSummary {
-  /** Entries counted in the gate's own source (acceptance: SNAPSHOT; selftest: external KB). */
-  readonly entries: number | null;
-  /** Entries with `"blocking": true` in that source. */
-  readonly blocking: number | null;
-  /** The POINTER names a readable regular file on this host. */
-  readonly ptr_exists: boolean;
-  /** That file's SHA256 equals the POINTER's. */
-  readonly ptr_sha_match: boolean;
-  /** The POINTER's `Entries`. */
-  readonly ptr_entries_note: number | null;
-  /** Entries of the external KB, when it can be read and parsed. */
-  readonly json_entries: number | null;
-}
-
-/** The final verdict. */
-export interface GateVerdict {
-  /** `true` for `[PASS]`. */
-  readonly pass: boolean;
-  /** The block's reason code, `null` on pass. */
-  readonly code: string | null;
-  /** The verdict's text (after `[PASS] ` or `[GATE-BLOCK] CODE: `). */
-  readonly text: string;
-}
-
 /** A gate's whole result. */
 export interface GateReport {
   /** Which gate. */
-  readonly command: GateCommand;
+  readonly command: "acceptance" | "selftest";
   /** The BootPack's path as given. */
   readonly bootpack: string;
   /** The summary line's fields. */
-  readonly summary: GateSummary;
+  readonly summary: {
+    /** Entries counted in the gate's own source (acceptance: SNAPSHOT; selftest: external KB). */
+    readonly entries: number | null;
+    /** Entries with `"blocking": true` in that source. */
+    readonly blocking: number | null;
+    /** The POINTER names a readable regular file on this host. */
+    readonly ptr_exists: boolean;
+    /** That file's SHA256 equals the POINTER's. */
+    readonly ptr_sha_match: boolean;
+    /** The POINTER's `Entries`. */
+    readonly ptr_entries_note: number | null;
+    /** Entries of the external KB, when it can be read and parsed. */
+    readonly json_entries: number | null;
+  };
   /** Selftest diagnostics (`null` for acceptance). */
-  readonly diag: GateDiag | null;
+  readonly diag: {
+    /** First three characters of the Path as written, invisible ones escaped. */
+    readonly First3: string | null;
+    /** Length of the Path as written, in UTF-16 code units (as PowerShell counts). */
+    readonly PathLength: number | null;
+    /** The Path as written (quotes and all) names a regular file. */
+    readonly "TestPath.Raw": boolean;
+    /** The dequoted, mapped Path names a regular file. */
+    readonly "TestPath.Dequoted": boolean;
+    /** The long form (`\\?\UNC\…`, `\\?\Z:\…`) of the Path names a regular file. */
+    readonly "TestPath.Long": boolean;
+    /** The file could be opened and read. */
+    readonly OpenReadOK: boolean;
+    /** SHA256 of the file's bytes. */
+    readonly KbSha: string | null;
+    /** The POINTER's SHA256. */
+    readonly PtrSha: string | null;
+    /** The POINTER's Entries. */
+    readonly PtrEntriesNote: number | null;
+  } | null;
   /** Every blocking finding (the verdict names the first). */
   readonly violations: readonly Diagnostic[];
   /** Non-blocking findings, sorted by line. */
@@ -126,8 +107,27 @@ export interface GateReport {
   /** `true` when the BootPack is up to date (SPEC §3). */
   readonly upToDate: boolean;
   /** The verdict. */
-  readonly verdict: GateVerdict;
+  readonly verdict: {
+    /** `true` for `[PASS]`. */
+    readonly pass: boolean;
+    /** The block's reason code, `null` on pass. */
+    readonly code: string | null;
+    /** The verdict's text (after `[PASS] ` or `[GATE-BLOCK] CODE: `). */
+    readonly text: string;
+  };
 }
+
+/** The two read-only gates. */
+export type GateCommand = GateReport["command"];
+
+/** The final verdict. */
+export type GateVerdict = GateReport["verdict"];
+
+/** The selftest's `diag:` fields (contract §E, §H). */
+export type GateDiag = NonNullable<GateReport["diag"]>;
+
+/** The summary line's fields; `null` is printed `NA`. */
+export type GateSummary = GateReport["summary"];
 
 /**
  * Decides a gate from its facts: acceptance counts the SNAPSHOT and treats an unreachable pointer

@@ -44,20 +44,6 @@ import { renderSignedStatement } from "./pack_signature.ts";
 import { importSigningKey } from "./dsse.ts";
 import { TOOL_PATH } from "./tool.ts";
 
-/** Progress of an export or a verify, for a progress line. */
-export interface PackProgress {
-  /** What is being done: `copy` (export) or `hash` (verify). */
-  readonly phase: "copy" | "hash";
-  /** Files done. */
-  readonly files: number;
-  /** Files in all. */
-  readonly totalFiles: number;
-  /** Bytes done. */
-  readonly bytes: number;
-  /** Bytes in all. */
-  readonly totalBytes: number;
-}
-
 /** Options of {@linkcode exportProofpack}. */
 export interface ExportOptions {
   /** The BootPack: copied to `evidence/`, and its gates recorded. Default none. */
@@ -79,7 +65,18 @@ export interface ExportOptions {
   /** Files copied at the same time. Default: cores + 1. */
   readonly concurrency?: number;
   /** Progress callback (called often; throttle it). */
-  readonly onProgress?: (p: PackProgress) => void;
+  readonly onProgress?: (p: {
+    /** What is being done: `copy` (export) or `hash` (verify). */
+    readonly phase: "copy" | "hash";
+    /** Files done. */
+    readonly files: number;
+    /** Files in all. */
+    readonly totalFiles: number;
+    /** Bytes done. */
+    readonly bytes: number;
+    /** Bytes in all. */
+    readonly totalBytes: number;
+  }) => void;
   /**
    * The single-file bundle of bootpack to carry as `tool/bootpack.js` (the CLI passes the one it
    * runs as, or builds: see `tool.ts`), recorded in `toolchain.json`. Default none.
@@ -102,6 +99,9 @@ export interface ExportOptions {
   readonly signingKeyPem?: string | undefined;
 }
 
+/** Progress of an export or a verify, for a progress line. */
+export type PackProgress = Parameters<NonNullable<ExportOptions["onProgress"]>>[0];
+
 /** What an export wrote. */
 export interface ExportResult {
   /** The pack's folder (as given). */
@@ -109,7 +109,14 @@ export interface ExportResult {
   /** SHA256 of `SHA256SUMS.txt`: the one digest that covers the whole pack. */
   readonly root: string;
   /** Every file of the pack but `SHA256SUMS.txt`, sorted by path. */
-  readonly files: readonly PackEntry[];
+  readonly files: readonly {
+    /** Pack path (`/` separators). */
+    readonly path: string;
+    /** Size in bytes. */
+    readonly size: number;
+    /** 64 hex digits, uppercase. */
+    readonly sha256: string;
+  }[];
   /** The recorded gate runs. */
   readonly gates: readonly GateRecord[];
 }

@@ -15,34 +15,31 @@ import { copyFileHashed, hashFile } from "../io/hash_stream.ts";
 import { COMMANDS_FILE, type GateRecord, type PackFileProblem } from "./manifest.ts";
 import { verifyProofpack, type VerifyReport } from "./verify.ts";
 
-/** One replayed gate. */
-export interface ReplayedGate {
-  /** `acceptance` or `selftest`. */
-  readonly name: string;
-  /** The arguments it ran with, derived from the pack's evidence. */
-  readonly args: readonly string[];
-  /** The recorded verdict (`PASS` or `GATE-BLOCK`). */
-  readonly recordedVerdict: string;
-  /** Recorded exit code. */
-  readonly recordedExitCode: number;
-  /** Exit code of the fresh run. */
-  readonly exitCode: number;
-  /** The fresh stdout equals the recorded output byte for byte. */
-  readonly sameOutput: boolean;
-  /** The fresh stdout. */
-  readonly output: string;
-  /** The fresh stderr (for the user when something differs). */
-  readonly stderr: string;
-  /** Same output and same exit code. */
-  readonly ok: boolean;
-}
-
 /** What {@linkcode replayProofpack} found. */
 export interface ReplayReport {
   /** The verify step's report. */
   readonly verify: VerifyReport;
   /** The replayed gates (empty when verify failed or none were recorded). */
-  readonly gates: readonly ReplayedGate[];
+  readonly gates: readonly {
+    /** `acceptance` or `selftest`. */
+    readonly name: string;
+    /** The arguments it ran with, derived from the pack's evidence. */
+    readonly args: readonly string[];
+    /** The recorded verdict (`PASS` or `GATE-BLOCK`). */
+    readonly recordedVerdict: string;
+    /** Recorded exit code. */
+    readonly recordedExitCode: number;
+    /** Exit code of the fresh run. */
+    readonly exitCode: number;
+    /** The fresh stdout equals the recorded output byte for byte. */
+    readonly sameOutput: boolean;
+    /** The fresh stdout. */
+    readonly output: string;
+    /** The fresh stderr (for the user when something differs). */
+    readonly stderr: string;
+    /** Same output and same exit code. */
+    readonly ok: boolean;
+  }[];
   /** Problems reading the gate record. */
   readonly problems: readonly PackFileProblem[];
   /** The tool that ran the gates: the pack's own or the one given, with its SHA256. */
@@ -54,6 +51,9 @@ export interface ReplayReport {
   /** Everything verified and every gate replayed identically (a reproduced block included). */
   readonly ok: boolean;
 }
+
+/** One replayed gate. */
+export type ReplayedGate = ReplayReport["gates"][number];
 
 /** Options of {@linkcode replayProofpack}. */
 export interface ReplayOptions {

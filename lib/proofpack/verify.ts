@@ -13,7 +13,7 @@ import { type FileDigest, hashFile } from "../io/hash_stream.ts";
 import { mapPool } from "../core/pool.ts";
 import { parseBootPack } from "../bootpack/parse.ts";
 import { comparePackPaths, packPathKey } from "./pack_path.ts";
-import type { PackProgress } from "./export.ts";
+import type { ExportOptions } from "./export.ts";
 import { gateArgs, placeKb } from "./gate_plan.ts";
 import {
   COMMANDS_FILE,
@@ -42,16 +42,6 @@ import { messageOf } from "../core/error.ts";
  */
 export type ProofLevel = "none" | "self-consistent" | "root" | "signed";
 
-/** What was proven, in words for the verdict line. */
-export interface VerifyProof {
-  /** The level (see {@linkcode ProofLevel}). */
-  readonly level: "none" | "self-consistent" | "root" | "signed";
-  /** The words, e.g. `self-consistent only (does not prove against anyone who can rewrite the sums)`. */
-  readonly statement: string;
-  /** The key id that signed, for `signed`; else `null`. */
-  readonly key: string | null;
-}
-
 /**
  * Words for what a verdict proves, as every verifier prints them.
  *
@@ -74,14 +64,6 @@ export function proofStatement(level: ProofLevel, root: string | null, key: stri
   return "nothing (the pack does not verify)";
 }
 
-/** A path refused before anything was opened: unsafe name, symlink, special file. */
-export interface UnsafeEntry {
-  /** The path (pack-relative). */
-  readonly path: string;
-  /** Why. */
-  readonly reason: string;
-}
-
 /** What {@linkcode verifyProofpack} found. */
 export interface VerifyReport {
   /** The pack's folder as given. */
@@ -95,7 +77,14 @@ export interface VerifyReport {
   /** SHA256 of `SHA256SUMS.txt` (the root digest), or `null` when it cannot be read. */
   readonly root: string | null;
   /** What the verdict proves. */
-  readonly proof: VerifyProof;
+  readonly proof: {
+    /** The level (see {@linkcode ProofLevel}). */
+    readonly level: "none" | "self-consistent" | "root" | "signed";
+    /** The words, e.g. `self-consistent only (does not prove against anyone who can rewrite the sums)`. */
+    readonly statement: string;
+    /** The key id that signed, for `signed`; else `null`. */
+    readonly key: string | null;
+  };
   /** Lines of `SHA256SUMS.txt`. */
   readonly listed: number;
   /** Listed files whose SHA256 matched. */
@@ -107,7 +96,12 @@ export interface VerifyReport {
   /** Present, listed, different SHA256. */
   readonly modified: readonly string[];
   /** Refused: unsafe names, symlinks, special files. */
-  readonly unsafe: readonly UnsafeEntry[];
+  readonly unsafe: readonly {
+    /** The path (pack-relative). */
+    readonly path: string;
+    /** Why. */
+    readonly reason: string;
+  }[];
   /** Problems in the pack's own files (SHA256SUMS, MANIFEST, statement, gates). */
   readonly problems: readonly PackFileProblem[];
   /** The evidence the gates run on, as MANIFEST names it (`null` unless `ok`). */
@@ -130,6 +124,12 @@ export interface VerifyReport {
   }[];
 }
 
+/** What was proven, in words for the verdict line. */
+export type VerifyProof = VerifyReport["proof"];
+
+/** A path refused before anything was opened: unsafe name, symlink, special file. */
+export type UnsafeEntry = VerifyReport["unsafe"][number];
+
 /** Options of {@linkcode verifyProofpack}. */
 export interface VerifyOptions {
   /** The root digest recorded elsewhere; a different one is a problem. Default: not checked. */
@@ -141,7 +141,7 @@ export interface VerifyOptions {
   /** Files hashed at the same time. Default: cores + 1. */
   readonly concurrency?: number;
   /** Progress callback (called often; throttle it). */
-  readonly onProgress?: (p: PackProgress) => void;
+  readonly onProgress?: ExportOptions["onProgress"];
 }
 
 /** How many missing paths and sums-file problems a report names one by one (the rest are counted). */
