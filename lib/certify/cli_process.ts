@@ -17,7 +17,7 @@
  */
 
 import denoJson from "../../deno.json" with { type: "json" };
-import { fromFileUrl } from "../core/path.ts";
+import { fromFileUrl, isDenoExecutable } from "../core/path.ts";
 
 /**
  * The permissions each command's `deno task` grants, read from `deno.json` (built into the
@@ -105,7 +105,7 @@ export function cliInvocation(
   const name = args[0];
   if (name === undefined) throw new TypeError('Cannot run the CLI "": no command given');
   const exec = options.execPath ?? Deno.execPath();
-  if (!isDeno(exec)) {
+  if (!isDenoExecutable(exec)) {
     if (options.permissions !== undefined) {
       throw new ConfinementError(
         `Cannot run "${name}" with ${options.permissions.join(" ")} from the compiled binary ` +
@@ -183,7 +183,7 @@ export function floorInvocation(
   options: Pick<CliInvocationOptions, "execPath"> = {},
 ): CliInvocation {
   const exec = options.execPath ?? Deno.execPath();
-  if (!isDeno(exec)) return { command: exec, args: ["--version"], mode: "binary" };
+  if (!isDenoExecutable(exec)) return { command: exec, args: ["--version"], mode: "binary" };
   return {
     command: exec,
     args: ["run", "--no-prompt", "--quiet", "data:application/javascript,"],
@@ -192,10 +192,6 @@ export function floorInvocation(
 }
 
 /** Whether an executable is the Deno runtime, whatever host wrote its path (`/` or `\\`). */
-function isDeno(exec: string): boolean {
-  const name = exec.split(/[\\/]/).at(-1) ?? "";
-  return ["deno", "deno.exe"].includes(name.toLowerCase());
-}
 
 /** What a CLI process did. */
 export interface CliProcessResult {

@@ -272,9 +272,10 @@ export async function parseCalibration(text: string, source: string): Promise<Ca
 }
 
 /**
- * Reads and validates a calibration file.
+ * Reads and validates a calibration file, or gives the built-in one (`budgets/calibration.json`,
+ * built into the program) when no path is given.
  *
- * @param path The file (JSON or JSONC).
+ * @param path The file (JSON or JSONC). Default: the built-in calibration.
  * @returns The calibration.
  * @throws {CalibrationError} `CALIBRATION_MISSING_FILE` when it cannot be read, or any parse or
  * schema error.
@@ -283,9 +284,11 @@ export async function parseCalibration(text: string, source: string): Promise<Ca
  * import { loadCalibration } from "./calibration.ts";
  * const c = await loadCalibration("budgets/calibration.json");
  * if (c.retry_count !== 3) throw new Error();
+ * if ((await loadCalibration()).retry_count !== c.retry_count) throw new Error();
  * ```
  */
-export async function loadCalibration(path: string): Promise<Calibration> {
+export async function loadCalibration(path?: string): Promise<Calibration> {
+  if (path === undefined) return await Promise.resolve(DEFAULT_CALIBRATION);
   let text: string;
   try {
     text = await Deno.readTextFile(path);

@@ -11,6 +11,25 @@ function lastSep(path: string): number {
 }
 
 /**
+ * Whether an executable path names Deno itself (`deno`, `deno.exe`, any case), not a compiled
+ * program: the one test of "running from source or bundle" against "running as a binary".
+ *
+ * @param execPath An executable's path, e.g. `Deno.execPath()`.
+ * @returns `true` for Deno.
+ * @example
+ * ```ts
+ * import { isDenoExecutable } from "./path.ts";
+ * if (!isDenoExecutable("/usr/bin/deno") || isDenoExecutable("C:\\bin\\bootpack.exe")) {
+ *   throw new Error();
+ * }
+ * ```
+ */
+export function isDenoExecutable(execPath: string): boolean {
+  const name = execPath.split(/[\\/]/).at(-1) ?? "";
+  return ["deno", "deno.exe"].includes(name.toLowerCase());
+}
+
+/**
  * The folder part of a path (`.` when there is none).
  *
  * @param path A path.

@@ -21,6 +21,8 @@ export interface RetryOptions {
 
 /** The last error of an operation that failed every allowed attempt, with the count. */
 export class RetryExhaustedError extends Error {
+  /** `RETRY_EXHAUSTED`. */
+  readonly code = "RETRY_EXHAUSTED";
   /** Attempts made, `1 + retries`. */
   readonly attempts: number;
 

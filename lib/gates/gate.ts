@@ -11,13 +11,7 @@ import { decodeBootPack, parseBootPack, type PointerSection } from "../bootpack/
 import { type Calibration, DEFAULT_CALIBRATION } from "../core/calibration.ts";
 import type { Diagnostic } from "../core/diagnostic.ts";
 import { type ChaosMode, FileReadError, readFileBytes } from "../io/file_read.ts";
-import {
-  decideGate,
-  type GateCommand,
-  type GateDiag,
-  type GateReport,
-  type KbFacts,
-} from "./verdict.ts";
+import { decideGate, type GateDiag, type GateReport, type KbFacts } from "./verdict.ts";
 import { type KbSummary, parseKb } from "../bootpack/kb_parse.ts";
 import {
   isWindowsAbsolute,

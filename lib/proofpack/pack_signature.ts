@@ -17,6 +17,7 @@
  */
 
 import { sha256Hex } from "../core/sha256.ts";
+import { decodeUtf8 } from "../core/utf8.ts";
 import { readFileBytes, type ReadFileOptions } from "../io/file_read.ts";
 import {
   DSSE_FILE,
@@ -151,10 +152,8 @@ export async function verifyPackSignature(
       `The signed payload is not the pack's ${STATEMENT_FILE} listed in ${SUMS_FILE}`,
     );
   }
-  let text: string;
-  try {
-    text = new TextDecoder("utf-8", { fatal: true }).decode(payload);
-  } catch {
+  const text = decodeUtf8(payload);
+  if (text === null) {
     throw new SignatureError("SUBJECTS_MISMATCH", "The signed statement is not UTF-8");
   }
   const subjects = parseStatementSubjects(text);

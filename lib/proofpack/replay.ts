@@ -9,6 +9,7 @@
  * @module
  */
 
+import { dirname, join } from "../core/path.ts";
 import { type Calibration, DEFAULT_CALIBRATION } from "../core/calibration.ts";
 import { type ChaosMode, readFileBytes } from "../io/file_read.ts";
 import { copyFileHashed, hashFile } from "../io/hash_stream.ts";
@@ -229,8 +230,7 @@ function problem(message: string): PackFileProblem {
 }
 
 async function configBeside(cli: string): Promise<string | null> {
-  const cut = cli.lastIndexOf("/");
-  const config = `${cut === -1 ? "." : cli.slice(0, cut)}/deno.json`;
+  const config = join(dirname(cli), "deno.json");
   try {
     return (await Deno.stat(config)).isFile ? config : null;
   } catch {

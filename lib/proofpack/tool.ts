@@ -17,6 +17,7 @@
  * @module
  */
 
+import { isDenoExecutable } from "../core/path.ts";
 import { sha256Hex } from "../core/sha256.ts";
 
 /** Where the tool goes in a pack. */
@@ -292,9 +293,7 @@ function utf8(text: string): Uint8Array {
 }
 
 function isCompiled(): boolean {
-  const exec = Deno.execPath();
-  const base = exec.slice(Math.max(exec.lastIndexOf("/"), exec.lastIndexOf("\\")) + 1);
-  return !/^deno(\.exe)?$/i.test(base);
+  return !isDenoExecutable(Deno.execPath());
 }
 
 function sourceDir(): string {

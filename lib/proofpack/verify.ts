@@ -34,6 +34,7 @@ import {
 } from "./manifest.ts";
 import { type PackTree, streamSumsLines, walkPack } from "./_tree.ts";
 import { messageOf } from "../core/error.ts";
+import { decodeUtf8 } from "../core/utf8.ts";
 
 /**
  * What a verdict proves (SPEC §6): `none` (the pack does not verify), `self-consistent` (the sums
@@ -420,7 +421,9 @@ async function crossCheck(
     }
     try {
       const bytes = await readFileBytes(`${dir}/${path}`, { ...read, expect: info });
-      return new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+      const text = decodeUtf8(bytes);
+      if (text === null) throw new TypeError("Cannot read it: not valid UTF-8");
+      return text;
     } catch (error) {
       f.whole(path, messageOf(error));
       return null;

@@ -54,11 +54,11 @@ export interface IngestResult {
  * @throws {import("../io/file_read.ts").FileReadError} When the KB cannot be read (after retries).
  * @example
  * ```ts
- * import { DEFAULT_CALIBRATION, ingestEntry } from "../../mod.ts";
+ * import { ingestEntry, loadCalibration } from "../../mod.ts";
  * const dir = await Deno.makeTempDir();
  * await Deno.writeTextFile(`${dir}/kb.json`, "[]\n");
  * const r = await ingestEntry(`${dir}/kb.json`, '{"id":"KB-1"}', {
- *   calibration: DEFAULT_CALIBRATION,
+ *   calibration: await loadCalibration(),
  * });
  * if (r.entries !== 1) throw new Error();
  * await Deno.remove(dir, { recursive: true });

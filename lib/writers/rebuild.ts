@@ -78,13 +78,13 @@ export interface RebuildResult {
  * @throws {import("../io/file_read.ts").FileReadError} When a file cannot be read (after retries).
  * @example
  * ```ts
- * import { DEFAULT_CALIBRATION, rebuildBootPack } from "../../mod.ts";
+ * import { rebuildBootPack, loadCalibration } from "../../mod.ts";
  * const dir = await Deno.makeTempDir();
  * await Deno.writeTextFile(`${dir}/kb.json`, '[{"id":"a"}]\n');
  * await Deno.writeTextFile(`${dir}/bootpack.txt`, "Notes\n");
  * const r = await rebuildBootPack(`${dir}/bootpack.txt`, {
  *   kb: `${dir}/kb.json`,
- *   calibration: DEFAULT_CALIBRATION,
+ *   calibration: await loadCalibration(),
  * });
  * if (!r.changed || r.entries !== 1) throw new Error();
  * await Deno.remove(dir, { recursive: true });
