@@ -38,6 +38,8 @@ import { gateG5 } from "./gate_g5.ts";
 import { messageOf } from "../core/error.ts";
 import { basename, dirname, resolve } from "../core/path.ts";
 import { lastLine } from "./_output_lines.ts";
+import denoJson from "../../deno.json" with { type: "json" };
+import { packTool } from "../proofpack/tool.ts";
 import { OwnedDir } from "../io/owned_dir.ts";
 
 /** Options of {@linkcode certify}. */
@@ -126,6 +128,9 @@ export async function certify(bootpack: string, options: CertifyOptions): Promis
   // 1. Preconditions: the calibration, a free report folder, the inputs read and hashed.
   const calibrationSource = options.calibrationFile ?? "budgets/calibration.json (built in)";
   const cal = validateCalibration(options.calibration, calibrationSource);
+  // The tool every exported pack carries, built (from source) into its cache now: the exports the
+  // gates run are write-confined to the scratch folder and only read that cache.
+  await packTool({ version: denoJson.version });
   const subject = await locateSubject(bootpack, options);
   const inputsBefore = await hashInputs([
     { role: "BootPack", path: bootpack, bytes: subject.source.bootpackBytes },

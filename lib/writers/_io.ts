@@ -8,7 +8,7 @@
 import { atomicReplace, removeOrphanTempFiles } from "../io/atomic_write.ts";
 import type { AtomicWriteSeams } from "../io/atomic_write_seams.ts";
 import { acquireFileLock, type FileLock } from "../io/file_lock.ts";
-import { readFileBytes } from "../io/file_read.ts";
+import { FileReadError, readFileBytes } from "../io/file_read.ts";
 import { WriterError, type WriterOptions } from "./writer.ts";
 import { seamsOf } from "./_options.ts";
 import { codeOf, messageOf } from "../core/error.ts";
@@ -155,13 +155,27 @@ function refuseIrregular(info: Deno.FileInfo, shown: string): void {
   });
 }
 
-/** Reads a whole file through the I/O seam (retries, chaos). */
-export function readForWrite(path: string, options: WriterOptions): Promise<Uint8Array> {
-  return readFileBytes(path, {
-    calibration: options.calibration,
-    chaos: options.chaos,
-    onRetry: (attempt, error) => options.onRetry?.(`retry ${attempt}: ${error.message}`),
-  });
+/**
+ * Reads a whole file through the I/O seam (retries, chaos). A file over `max_input_bytes` is
+ * `<prefix>TOO_LARGE` (SPEC §3: `KB_TOO_LARGE`, `BOOTPACK_TOO_LARGE`), never half-read.
+ */
+export async function readForWrite(
+  path: string,
+  options: WriterOptions,
+  prefix: "KB_" | "BOOTPACK_",
+): Promise<Uint8Array> {
+  try {
+    return await readFileBytes(path, {
+      calibration: options.calibration,
+      chaos: options.chaos,
+      onRetry: (attempt, error) => options.onRetry?.(`retry ${attempt}: ${error.message}`),
+    });
+  } catch (error) {
+    if (error instanceof FileReadError && error.code === "TOO_LARGE") {
+      throw new WriterError(`${prefix}TOO_LARGE`, error.message, { file: path });
+    }
+    throw error;
+  }
 }
 
 /** Decodes strict UTF-8, or refuses the file. */

@@ -79,7 +79,7 @@ export async function ingestEntry(
   const state: WriteState = { written: false };
   try {
     await checkReplaceable(target, kb, "KB_");
-    const text = decodeForWrite(await readForWrite(target, options), kb, "KB_INVALID_UTF8");
+    const text = decodeForWrite(await readForWrite(target, options, "KB_"), kb, "KB_INVALID_UTF8");
     const next = appendEntry(text, entry.entry);
     if (!next.ok) {
       const d = next.diagnostic;

@@ -99,7 +99,7 @@ export async function rebuildBootPack(
   const state: WriteState = { written: false };
   try {
     await checkReplaceable(bpTarget, bootpack, "BOOTPACK_");
-    const bpBytes = await readForWrite(bpTarget, options);
+    const bpBytes = await readForWrite(bpTarget, options, "BOOTPACK_");
     const text = decodeBootPackForWrite(bpBytes, bootpack);
     const kb = options.kb ?? kbFromPointer(bootpack, text, options);
     await refuseSameFile(bootpack, kb);
@@ -110,7 +110,7 @@ export async function rebuildBootPack(
     const kbLock = await lockForWrite(kbTarget, options);
     try {
       await checkReadable(kbTarget, kb);
-      const kbBytes = await readForWrite(kbTarget, options);
+      const kbBytes = await readForWrite(kbTarget, options, "KB_");
       const kbText = decodeForWrite(kbBytes, kb, "KB_INVALID_UTF8");
       const parsed = parseKb(kbText, { codePrefix: "KB_" });
       if (!parsed.ok) {

@@ -206,7 +206,7 @@ Deno.test("a rename refused with EPERM is retried at most retry_count times", as
     equal(fails.code, 1);
     deepEqual(JSON.parse(fails.lines.at(-1)!), {
       ok: false,
-      code: null,
+      code: "RETRY_EXHAUSTED",
       written: false,
       renames: 4,
     });
