@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { mapPool } from "../../lib/core/pool.ts";
 import { DEFAULT_CALIBRATION } from "../../lib/core/calibration.ts";
 import { replayProofpack } from "../../lib/proofpack/replay.ts";
 import { verifyProofpack } from "../../lib/proofpack/verify.ts";
@@ -220,19 +221,27 @@ Deno.test("a fresh pack verifies (CLI, exit 0) and replays (replay.sh and CLI, e
 Deno.test("verify names the path and exits 1, and replay.sh exits non-zero, for each tampering", async (t) => {
   await withTempDir(async (dir) => {
     const { pack } = await makePack(dir);
-    for (const [i, tamper] of TAMPERS.entries()) {
-      await t.step(tamper.name, async () => {
+    // Every case runs its three verifiers (each a process: verify, replay.sh, verify.ps1), a few
+    // cases at a time; then each case's verdicts are checked as a step of its own.
+    const results = await mapPool(
+      [...TAMPERS.entries()],
+      { concurrency: 3 },
+      async ([i, tamper]) => {
         const copy = `${dir}/t${i}/pack`;
         const outside = `${dir}/t${i}/outside`;
         await Deno.mkdir(outside, { recursive: true });
         await copyTree(pack, copy);
         await tamper.edit(copy, outside);
-        // The three verifiers run at once (each is a process): verify, replay.sh, verify.ps1.
         const [v, sh, ps] = await Promise.all([
           runProofpack(["verify", copy]),
           runReplaySh(copy),
           runVerifyPs1(copy),
         ]);
+        return { tamper, v, sh, ps };
+      },
+    );
+    for (const { tamper, v, sh, ps } of results) {
+      await t.step(tamper.name, () => {
         assert(v.code === 1, `verify exit ${v.code}\n${v.stdout}${v.stderr}`);
         assert(v.stdout.includes(tamper.names), `verify does not name it:\n${v.stdout}${v.stderr}`);
         assert(v.stdout.includes("[FAIL]"), v.stdout);
