@@ -30,7 +30,7 @@
  * @module
  */
 
-import { constants, type FileHandle, open as openNode } from "node:fs/promises";
+import type { FileHandle } from "node:fs/promises";
 import { retry } from "../core/retry.ts";
 import { basename, dirname } from "../core/path.ts";
 import type { AtomicWriteSeams } from "./atomic_write_seams.ts";
@@ -137,6 +137,8 @@ export async function atomicReplace(
     if (!(error instanceof Deno.errors.NotFound)) throw error;
   }
   const temp = `${target}.tmp-${randomHex(8)}`;
+  // node:fs loads here, on first use: importing the writer costs the gates nothing.
+  const { constants, open: openNode } = await import("node:fs/promises");
   const flags = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL |
     (constants.O_NOFOLLOW ?? 0);
   const file = await openNode(temp, flags, 0o600);

@@ -60,8 +60,6 @@
  * @module
  */
 
-import { constants, open as openNode } from "node:fs/promises";
-
 /** Who holds a lock, as its holder wrote it into the lock file (fields unknown are `null`). */
 export interface LockOwner {
   /** Process id. */
@@ -385,6 +383,8 @@ async function writeOwner(file: Deno.FsFile): Promise<void> {
 async function readOwner(lockPath: string): Promise<LockOwner | null> {
   try {
     // Never follow a link, never block on a FIFO: read only a regular file.
+    // node:fs loads here, on first use: importing the lock costs the gates nothing.
+    const { constants, open: openNode } = await import("node:fs/promises");
     const flags = constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0) | (constants.O_NONBLOCK ?? 0);
     const handle = await openNode(lockPath, flags);
     let text: string;

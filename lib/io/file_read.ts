@@ -13,7 +13,6 @@
 import type { Calibration } from "../core/calibration.ts";
 import { retry, RetryExhaustedError } from "../core/retry.ts";
 import { messageOf } from "../core/error.ts";
-import { constants as fsConstants, promises as fsPromises } from "node:fs";
 import { type ByteReader, chaosBeforeOpen, type ChaosMode, chaosReader } from "./_chaos.ts";
 
 export { CHAOS_MODES, type ChaosMode } from "./_chaos.ts";
@@ -463,9 +462,12 @@ async function openChecked(
   path: string,
   expect: FileIdentity,
 ): Promise<{ file: OpenFile; size: number }> {
+  // node:fs is loaded only here, for the checked reads of the verifiers: it costs the gates'
+  // start-up several milliseconds (Node compatibility) that they do not need.
+  const { constants: fsConstants, promises: fsPromises } = await import("node:fs");
   const flags = fsConstants.O_RDONLY | (fsConstants.O_NOFOLLOW ?? 0) |
     (fsConstants.O_NONBLOCK ?? 0);
-  let handle: fsPromises.FileHandle;
+  let handle: import("node:fs").promises.FileHandle;
   try {
     handle = await fsPromises.open(path, flags);
   } catch (error) {

@@ -15,7 +15,6 @@
  * @module
  */
 
-import { createHash } from "node:crypto";
 import type { Calibration } from "../core/calibration.ts";
 import { type ChaosMode, type FileIdentity, readFileStream } from "./file_read.ts";
 import { mapPool } from "../core/pool.ts";
@@ -61,7 +60,7 @@ export interface HashFileOptions {
  */
 export function hashFile(path: string, options: HashFileOptions): Promise<FileDigest> {
   return readFileStream(path, streamOptions(options), async (chunks) => {
-    const hash = createHash("sha256");
+    const hash = (await nodeCrypto()).createHash("sha256");
     let size = 0;
     for await (const chunk of chunks) {
       hash.update(chunk);
@@ -108,7 +107,7 @@ export async function copyFileHashed(
     });
     created = true;
     try {
-      const hash = createHash("sha256");
+      const hash = (await nodeCrypto()).createHash("sha256");
       let size = 0;
       for await (const chunk of chunks) {
         hash.update(chunk);
@@ -171,4 +170,9 @@ function streamOptions(options: HashFileOptions): {
     expect: options.expect,
     ...(options.chunkSize === undefined ? {} : { chunkSize: options.chunkSize }),
   };
+}
+
+/** `node:crypto` (streaming SHA-256), loaded on first use so that importing this costs nothing. */
+function nodeCrypto(): Promise<typeof import("node:crypto")> {
+  return import("node:crypto");
 }

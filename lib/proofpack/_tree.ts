@@ -8,7 +8,6 @@
 import type { Calibration } from "../core/calibration.ts";
 import { messageOf } from "../core/error.ts";
 import { type ChaosMode, readFileStream } from "../io/file_read.ts";
-import { createHash } from "node:crypto";
 import { comparePackPaths, packPathProblem } from "./pack_path.ts";
 
 /** What a walk found: regular files and folders by pack path, and what it refused. */
@@ -113,7 +112,7 @@ export async function streamSumsLines(
 ): Promise<StreamedLines> {
   return await readFileStream(path, options, async (chunks) => {
     onStart();
-    const hash = createHash("sha256");
+    const hash = (await import("node:crypto")).createHash("sha256");
     const decoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
     let size = 0;
     let carry = "";
