@@ -12,7 +12,7 @@ import type { PathMapping } from "../lib/bootpack/pointer_path.ts";
 import denoJson from "../deno.json" with { type: "json" };
 import { cliInvocation } from "../lib/certify/cli_process.ts";
 import { importSigningKey, SignatureError } from "../lib/proofpack/dsse.ts";
-import { packTool, ToolError } from "../lib/proofpack/tool.ts";
+import { ToolError } from "../lib/proofpack/tool.ts";
 import { FileReadError, readFileBytes } from "../lib/io/file_read.ts";
 import { codeOf, messageOf } from "../lib/core/error.ts";
 import { resolve } from "../lib/core/path.ts";
@@ -115,6 +115,10 @@ export async function main(args: string[]): Promise<number> {
       return interrupt.signal.aborted ? 130 : 1;
     }
     if (error instanceof CalibrationError) return calibrationFailed(error);
+    if (error instanceof ToolError) {
+      printError(`certify: ${error.code}: ${error.message}`);
+      return 1;
+    }
     throw error;
   } finally {
     for (const s of signals) Deno.removeSignalListener(s, onSignal);
@@ -210,9 +214,9 @@ function resultText(result: CertifyResult): string {
 }
 
 /**
- * Before any gate runs: the children must be confinable (not a compiled binary), the signing key
- * must be usable, and the tool the report's pack carries is built (from source, into the cache
- * its write-confined export then only reads). Returns 0, or 1 after printing the refusal.
+ * Before any gate runs: the children must be confinable (not a compiled binary) and the signing
+ * key usable (`certify()` itself builds the tool the report's pack carries). Returns 0, or 1
+ * after printing the refusal.
  */
 async function prepareExport(
   sign: string | undefined,
@@ -223,12 +227,11 @@ async function prepareExport(
     if (sign !== undefined) {
       await importSigningKey(new TextDecoder().decode(await readFileBytes(sign, { calibration })));
     }
-    await packTool({ version: denoJson.version });
     return 0;
   } catch (error) {
     if (
-      error instanceof SignatureError || error instanceof ToolError ||
-      error instanceof FileReadError || codeOf(error, "") === "CONFINEMENT_UNAVAILABLE"
+      error instanceof SignatureError || error instanceof FileReadError ||
+      codeOf(error, "") === "CONFINEMENT_UNAVAILABLE"
     ) {
       printError(`certify: ${codeOf(error, "IO_ERROR")}: ${messageOf(error)}`);
       return 1;

@@ -6,7 +6,15 @@
  */
 
 import { exportProofpack, type ExportResult } from "../lib/proofpack/export.ts";
-import { CLI, type CliResult, copyExample, exampleMap, ROOT, runCli } from "./_helpers.ts";
+import {
+  CLI,
+  type CliResult,
+  copyExample,
+  exampleMap,
+  findPwsh,
+  ROOT,
+  runCli,
+} from "./_helpers.ts";
 
 /** Permissions of the `proofpack` task (deno.json). */
 export const PROOFPACK_PERMISSIONS: readonly string[] = [
@@ -157,28 +165,6 @@ export async function forge(pack: string, path: string, text: string): Promise<v
 }
 
 /**
- * Finds PowerShell 7 (`pwsh` on PATH, or `~/.dotnet/tools/pwsh`). Absent, it throws, so that a
- * test needing it fails (never skips) and says how to install it.
- *
- * @returns The executable's path.
- */
-export async function findPwsh(): Promise<string> {
-  const home = Deno.env.get("HOME") ?? "";
-  for (const dir of [...(Deno.env.get("PATH") ?? "").split(":"), `${home}/.dotnet/tools`]) {
-    if (dir === "") continue;
-    try {
-      if ((await Deno.stat(`${dir}/pwsh`)).isFile) return `${dir}/pwsh`;
-    } catch {
-      // not there
-    }
-  }
-  throw new Error(
-    "pwsh (PowerShell 7) not found on PATH or in ~/.dotnet/tools: install it with " +
-      "`dotnet tool install --global PowerShell --version 7.6.9`",
-  );
-}
-
-/**
  * Runs the pack's own `verify.ps1` for real: `pwsh -NoProfile -NonInteractive -File`.
  *
  * @param pack The pack's folder.
@@ -186,7 +172,7 @@ export async function findPwsh(): Promise<string> {
  * @returns Exit code and output.
  */
 export async function runVerifyPs1(pack: string, args: readonly string[] = []): Promise<CliResult> {
-  const out = await new Deno.Command(await findPwsh(), {
+  const out = await new Deno.Command(findPwsh(), {
     args: ["-NoProfile", "-NonInteractive", "-File", `${pack}/verify.ps1`, "-Pack", pack, ...args],
     cwd: "/",
     env: { NO_COLOR: "1" },

@@ -288,7 +288,7 @@ export async function parseCalibration(text: string, source: string): Promise<Ca
  * ```
  */
 export async function loadCalibration(path?: string): Promise<Calibration> {
-  if (path === undefined) return await Promise.resolve(DEFAULT_CALIBRATION);
+  if (path === undefined) return DEFAULT_CALIBRATION;
   let text: string;
   try {
     text = await Deno.readTextFile(path);
