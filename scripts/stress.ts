@@ -97,8 +97,9 @@ export async function main(args: string[]): Promise<number> {
     {
       calibration,
       parallelism,
-      onProgress: ({ done, total }) => {
-        if (done % step === 0 || done === total) printInfo(`stress: ${done}/${total}`);
+      onProgress: ({ done, total, round }) => {
+        const label = round === 1 ? "stress" : "stress, round 2 (the envelope failed)";
+        if (done % step === 0 || done === total) printInfo(`${label}: ${done}/${total}`);
       },
     },
   );

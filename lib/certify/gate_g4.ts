@@ -53,8 +53,9 @@ export async function gateG4(
       run: (args) => confined(args, [ctx.scratch], { signal: ctx.signal }),
       floor: () => runFloorProcess({ signal: ctx.signal }),
       ...(extraArgs === undefined ? {} : { extraArgs }),
-      onProgress: ({ done }) => {
-        if (done % every === 0 || done === total) ctx.progress(`G4 Stress: ${done}/${total}`);
+      onProgress: ({ done, round }) => {
+        const label = round === 1 ? "G4 Stress" : "G4 Stress, round 2 (the envelope failed)";
+        if (done % every === 0 || done === total) ctx.progress(`${label}: ${done}/${total}`);
       },
     },
   );
@@ -73,7 +74,8 @@ export async function gateG4(
       parallelism,
       floor: "an empty deno run before each run; the runs' spread is judged over the floors' " +
         "(cv - floor cv, p95/p50 / floor p95/p50); normalized: each run over the median " +
-        "floor of the iterations within 3 of its own, shown",
+        "floor of the iterations within 3 of its own, shown; when the envelope alone failed, " +
+        "a second round decided (first_round is the first)",
     },
   };
 }

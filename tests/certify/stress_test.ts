@@ -167,6 +167,113 @@ Deno.test("runStress() runs STRESS_N iterations, steps in order, at most `parall
   );
 });
 
+interface FakeProcesses {
+  run(args: readonly string[]): Promise<CliProcessResult>;
+  floor(): Promise<CliProcessResult>;
+  counts(): { runs: number; floors: number };
+}
+
+/** A fake run whose time comes from `msOf(call)`, and a steady floor; both count their calls. */
+function fakeProcesses(
+  msOf: (call: number) => number,
+  stdoutOf = (_call: number): string => "ok\n",
+): FakeProcesses {
+  let runs = 0;
+  let floors = 0;
+  return {
+    run: (_args: readonly string[]): Promise<CliProcessResult> => {
+      const call = runs++;
+      return Promise.resolve({
+        code: 0,
+        stdout: stdoutOf(call),
+        stderr: "",
+        ms: msOf(call),
+        timedOut: false,
+      });
+    },
+    floor: (): Promise<CliProcessResult> => {
+      floors++;
+      return Promise.resolve({ code: 0, stdout: "", stderr: "", ms: 20, timedOut: false });
+    },
+    counts: () => ({ runs, floors }),
+  };
+}
+
+const ONE_STEP = [{ name: "acceptance", args: ["acceptance", "b.txt"] }];
+
+Deno.test("runStress() puts an envelope failure to a second round, which passes when it was a burst", async () => {
+  // Round 1 (calls 0-19): two runs at 10x, as a burst of host load the floors missed; round 2 tight.
+  const p = fakeProcesses((call) => (call === 17 || call === 18 ? 500 : 50));
+  const rounds: number[] = [];
+  const r = await runStress(ONE_STEP, {
+    calibration: CAL,
+    parallelism: 1,
+    run: p.run,
+    floor: p.floor,
+    onProgress: (x) => rounds.push(x.round),
+  });
+  assert.deepEqual(p.counts(), { runs: 40, floors: 40 });
+  assert.deepEqual([rounds.filter((x) => x === 1).length, rounds.filter((x) => x === 2).length], [
+    20,
+    20,
+  ]);
+  assert.equal(r.pass, true, JSON.stringify(r.criteria));
+  assert.notEqual(r.firstRound, null);
+  assert.equal(r.firstRound!.pass, false);
+  assert.equal(r.firstRound!.steps[0]!.envelope.pass, false);
+  assert.match(r.criteria[0]!.name, /reproduced/);
+  assert.match(r.criteria[0]!.measured, /p95_over_p50/);
+  assert.equal(r.criteria[0]!.pass, true);
+});
+
+Deno.test("runStress() fails G4 when the second round spreads too", async () => {
+  // A real slowdown: every 4th run of both rounds at 10x.
+  const p = fakeProcesses((call) => (call % 4 === 1 ? 500 : 50));
+  const r = await runStress(ONE_STEP, { calibration: CAL, run: p.run, floor: p.floor });
+  assert.deepEqual(p.counts(), { runs: 40, floors: 40 });
+  assert.equal(r.pass, false);
+  assert.equal(r.firstRound!.pass, false);
+  assert.equal(r.criteria[0]!.pass, false);
+  assert.equal(r.steps[0]!.envelope.pass, false);
+});
+
+Deno.test("runStress() gives no second round to a hard or soft failure, nor to a pass", async () => {
+  const differs = fakeProcesses((call) => (call === 3 ? 500 : 50), (call) => `out ${call}\n`);
+  const hard = await runStress(ONE_STEP, {
+    calibration: CAL,
+    run: differs.run,
+    floor: differs.floor,
+  });
+  assert.deepEqual(differs.counts(), { runs: 20, floors: 20 });
+  assert.equal(hard.pass, false);
+  assert.equal(hard.firstRound, null);
+  const overBudget = fakeProcesses((call) => (call % 2 === 0 ? 5000 : 50));
+  const soft = await runStress(ONE_STEP, {
+    calibration: CAL,
+    run: overBudget.run,
+    floor: overBudget.floor,
+  });
+  assert.equal(overBudget.counts().runs, 20);
+  assert.equal(soft.pass, false);
+  const tight = fakeProcesses(() => 50);
+  const ok = await runStress(ONE_STEP, { calibration: CAL, run: tight.run, floor: tight.floor });
+  assert.equal(tight.counts().runs, 20);
+  assert.equal(ok.pass, true);
+  assert.equal(ok.firstRound, null);
+});
+
+Deno.test("runStress() fails G4 when round 2's reference output is not round 1's", async () => {
+  // Round 1 spreads (envelope only), round 2 is tight but prints something else throughout.
+  const p = fakeProcesses(
+    (call) => (call < 20 && call % 4 === 1 ? 500 : 50),
+    (call) => (call < 20 ? "one\n" : "two\n"),
+  );
+  const r = await runStress(ONE_STEP, { calibration: CAL, run: p.run, floor: p.floor });
+  assert.equal(r.pass, false);
+  const same = r.criteria.find((c) => c.name.includes("reference output equals"));
+  assert.deepEqual([same?.measured, same?.pass], ["different", false]);
+});
+
 Deno.test("runStress() on real processes gives identical outputs on the example", async () => {
   await withTempDir(async (dir) => {
     const { bootpack } = await copyExample(dir);
@@ -248,8 +355,9 @@ Deno.test("runStress() passes G4 with the built-in envelope while busy loops loa
 
 Deno.test("runStress() fails G4 with the built-in envelope when LATENCY slows a quarter of the runs", async () => {
   await withTempDir(async (dir) => {
-    // The slowdown sleeps (no CPU): 2 reads x 2.5 s in runs 1 and 5 of 8, whatever the load.
-    const cal = { ...DEFAULT_CALIBRATION, STRESS_N: 8, chaos_latency_ms: 2500 };
+    // The slowdown sleeps (no CPU): 2 reads x 0.6 s in runs 1 and 5 of 8 (9 and 13 in round 2),
+    // whatever the load, inside the 2 s budget: only the envelope can catch it.
+    const cal = { ...DEFAULT_CALIBRATION, STRESS_N: 8, chaos_latency_ms: 600 };
     const r = await stressExample(dir, cal, { burners: 0, slowShare: 4 });
     // The output is still right (hard pass), only the time is not: the envelope catches it.
     assert.equal(r.hardPassRate, 1, JSON.stringify(r.criteria));
@@ -257,6 +365,8 @@ Deno.test("runStress() fails G4 with the built-in envelope when LATENCY slows a 
     const envelope = r.steps[0]!.envelope;
     assert.equal(envelope.pass, false, JSON.stringify(r.steps[0]!.normalized));
     assert.equal(envelope.criteria.find((c) => c.key.endsWith("p95_over_p50"))?.pass, false);
+    // The slowdown reproduced: round 2 (runs 9 and 13) failed too.
+    assert.equal(r.firstRound?.steps[0]?.envelope.pass, false);
   });
 });
 
