@@ -55,16 +55,18 @@ export { exampleMap };
  *
  * @param pack The pack's folder.
  * @param args Further arguments (`--root HEX`).
+ * @param env Further environment (e.g. a `PATH` with wrappers first).
  * @returns Exit code and output.
  */
 export async function runReplaySh(
   pack: string,
   args: readonly string[] = [],
+  env: Record<string, string> = {},
 ): Promise<CliResult> {
   const out = await new Deno.Command("bash", {
     args: [`${pack}/replay.sh`, ...args],
     cwd: "/",
-    env: { BOOTPACK_CLI: CLI, NO_COLOR: "1" },
+    env: { BOOTPACK_CLI: CLI, NO_COLOR: "1", ...env },
     stdout: "piped",
     stderr: "piped",
   }).output();

@@ -20,6 +20,7 @@ import { formatGateText } from "../../lib/gates/format.ts";
 import { CLI, ROOT, withTempDir } from "../_helpers.ts";
 import {
   copyTree,
+  forge,
   makePack,
   rehash,
   runProofpack,
@@ -580,5 +581,97 @@ Deno.test("the bundled program writes the scripts from their sources, with no so
       new TextDecoder().decode(ps1.subarray(3)),
       (await Deno.readTextFile(`${src}/verify.ps1`)).replace(/\r?\n/g, "\r\n"),
     );
+  });
+});
+
+/**
+ * A `PATH` whose first folder wraps `cmd`: the first time it is called with `when` among its
+ * arguments (or at all, for `""`), it runs `hook` (bash) before the real `cmd`, or after it with
+ * `after`. The swap lands at a known point of replay.sh, deterministically.
+ */
+async function hookedPath(
+  dir: string,
+  cmd: string,
+  when: string,
+  hook: string,
+  after = false,
+): Promise<string> {
+  const real = new TextDecoder().decode(
+    (await new Deno.Command("bash", { args: ["-c", `command -v ${cmd}`] }).output()).stdout,
+  ).trim();
+  assert(real.startsWith("/"), `no ${cmd}`);
+  const bin = `${dir}/hook-bin`;
+  await Deno.mkdir(bin, { recursive: true });
+  await Deno.writeTextFile(`${dir}/hook.sh`, hook);
+  await Deno.writeTextFile(
+    `${bin}/${cmd}`,
+    `#!/usr/bin/env bash
+if [[ ! -e '${dir}/hook.done' && " $* " == *' ${when}'* ]]; then
+  : >'${dir}/hook.done'
+  ${after ? `'${real}' "$@" && status=0 || status=$?` : ""}
+  bash '${dir}/hook.sh'
+  ${after ? "exit $status" : ""}
+fi
+exec '${real}' "$@"
+`,
+  );
+  await Deno.chmod(`${bin}/${cmd}`, 0o755);
+  return `${bin}:${Deno.env.get("PATH") ?? "/usr/bin:/bin"}`;
+}
+
+async function readmeOf(pack: string): Promise<string> {
+  const sums = await Deno.readTextFile(`${pack}/SHA256SUMS.txt`);
+  return sums.split("\n").find((l) => l.endsWith("README.md"))!.slice(66);
+}
+
+Deno.test("attack: a link or FIFO swapped in after replay.sh's walk, before its copy, fails without a stall", async () => {
+  await withTempDir(async (dir) => {
+    const { pack } = await makePack(dir);
+    const readme = `${pack}/${await readmeOf(pack)}`;
+    await Deno.copyFile(readme, `${dir}/same-bytes.md`);
+    const swaps = {
+      link: `rm -f '${readme}' && ln -s '${dir}/same-bytes.md' '${readme}'`,
+      fifo: `rm -f '${readme}' && mkfifo '${readme}'`,
+    };
+    for (const [kind, swap] of Object.entries(swaps)) {
+      await Deno.remove(`${dir}/hook.done`).catch(() => {});
+      await Deno.remove(`${dir}/hook-bin`, { recursive: true }).catch(() => {});
+      // replay.sh copies the listed files with `cp --parents`, after its walk.
+      const path = await hookedPath(dir, "cp", "--parents", swap);
+      const sh = await runReplaySh(pack, [], { PATH: path });
+      assert(await Deno.stat(`${dir}/hook.done`), `${kind}: the swap did not run`);
+      assert.equal(sh.code, 1, `${kind}: ${sh.stderr}`);
+      assert.match(sh.stderr, /swapped in after the walk/, kind);
+      await Deno.remove(readme);
+      await Deno.copyFile(`${dir}/same-bytes.md`, readme);
+    }
+    // Put back, the pack replays: the hook alone changes nothing.
+    await Deno.remove(`${dir}/hook.done`);
+    const clean = await runReplaySh(pack, [], {
+      PATH: await hookedPath(dir, "cp", "--parents", "true"),
+    });
+    assert.equal(clean.code, 0, clean.stderr);
+  });
+});
+
+Deno.test("attack: the sums and a file swapped for a resealed forgery after replay.sh read the sums fail", async () => {
+  await withTempDir(async (dir) => {
+    const { pack, result } = await makePack(dir);
+    const rel = await readmeOf(pack);
+    await copyTree(pack, `${dir}/forged`);
+    await forge(`${dir}/forged`, rel, "forged\n");
+    const swap = ["SHA256SUMS.txt", "MANIFEST.json", "statement.intoto.UNSIGNED.json", rel]
+      .map((f) => `cat '${dir}/forged/${f}' >'${pack}/${f}'`).join(" && ");
+    // The first sha256sum computes the root digest; the forgery lands right after it.
+    const path = await hookedPath(dir, "sha256sum", "", swap, true);
+    const sh = await runReplaySh(pack, ["--root", result.root], { PATH: path });
+    assert(await Deno.stat(`${dir}/hook.done`), "the swap did not run");
+    assert.equal(sh.code, 1, sh.stderr);
+    assert.doesNotMatch(sh.stderr, /\[PASS\]/);
+    // The forgery alone, read from the start, is refused by the root digest as well.
+    await Deno.remove(`${dir}/hook.done`);
+    const direct = await runReplaySh(pack, ["--root", result.root]);
+    assert.equal(direct.code, 1, direct.stderr);
+    assert.match(direct.stderr, /root digest/);
   });
 });

@@ -4,16 +4,19 @@
 #
 #   bash replay.sh [--root HEX]            (BOOTPACK_CLI=/path/to/cli.ts when the pack has no tool/)
 #
-# 1. Reads SHA256SUMS.txt (strict UTF-8, LF-terminated, "<hex>  path" or "<hex> *path" lines) and
-#    refuses unsafe names (absolute, .., backslash, control characters, duplicates).
+# 1. Takes SHA256SUMS.txt once, into a private folder (cp -RP: a link is copied as a link, a FIFO
+#    or folder as itself, never followed or opened) and reads only that copy: strict UTF-8,
+#    LF-terminated, "<hex>  path" or "<hex> *path" lines, no unsafe name (absolute, .., backslash,
+#    control characters, duplicates); the root digest is the SHA256 of those same bytes.
 # 2. Walks the pack without following links: fails on anything it cannot list, on any symlink,
 #    FIFO, device or other special file, on any file not listed and any folder that holds no
 #    listed file (empty or not), before any listed file is opened.
-# 3. Checks every SHA256 with GNU sha256sum -c --strict, and that MANIFEST.json lists the same
-#    files with the same SHA256 and sizes.
-# 4. Copies the listed files into a private folder, checks the copy again, and re-runs the gates
-#    there: the BootPack MANIFEST.json names, with Deno allowed to read that copy and nothing else;
-#    compares stdout and exit code with the recorded ones (gates/*.txt).
+# 3. Takes every listed file once, the same way, into the private folder, and walks that copy
+#    again: whatever was swapped in after the walk is a link, FIFO or folder there, and fails.
+#    From then on only the copy, which no one else can write, is read: every SHA256 (GNU
+#    sha256sum -c --strict), MANIFEST.json (the same files, SHA256 and sizes), the gates.
+# 4. Re-runs the gates on the copy: the BootPack MANIFEST.json names, with Deno allowed to read
+#    that copy and nothing else; compares stdout and exit code with the recorded ones (gates/*.txt).
 #
 # What a PASS proves: without --root, that the pack is self-consistent only (anyone who can
 # rewrite the sums can arrange that); with --root HEX (the digest recorded elsewhere at export),
@@ -63,10 +66,17 @@ need sha256sum
 need find
 need iconv
 
-# 1. The list of sums.
+# 1. The list of sums, taken once: every later read is of the private copy.
 sums=SHA256SUMS.txt
-[[ -L $sums ]] && give_up "$sums: is a symlink"
-[[ -f $sums ]] || give_up "$sums: missing"
+copy=$work/pack
+mkdir -m 700 -- "$copy"
+copy=$(cd -- "$copy" && pwd -P)
+[[ -e $sums || -L $sums ]] || give_up "$sums: missing"
+[[ -d $sums && ! -L $sums ]] && give_up "$sums: is a folder"
+cp -RP -- "$sums" "$copy/$sums" 2>"$work/cp_err" || give_up "$sums: cannot be read: $(head -n 1 -- "$work/cp_err")"
+[[ -L $copy/$sums ]] && give_up "$sums: is a symlink"
+[[ -f $copy/$sums ]] || give_up "$sums: not a regular file"
+cd -- "$copy"
 [[ -s $sums ]] || give_up "$sums: empty"
 [[ $(tail -c 1 -- "$sums" | wc -l) -eq 1 ]] || give_up "$sums: last line has no line feed (truncated?)"
 iconv -f UTF-8 -t UTF-8 -- "$sums" >/dev/null 2>&1 || give_up "$sums: not valid UTF-8"
@@ -96,28 +106,9 @@ dups=$(tr '[:upper:]' '[:lower:]' <"$work/listed" | sort | uniq -d | head -n 5)
 [[ -z $dups ]] || give_up "$sums: lists a path twice (or twice but for case): ${dups//$'\n'/, }"
 
 # 2. The pack's tree, lstat only: errors from find are failures, not silence.
-: >"$work/files"
-: >"$work/dirs"
-if ! find . -mindepth 1 -printf '%y %P\0' >"$work/tree" 2>"$work/find_err"; then
-  while IFS= read -r line; do problem "cannot list: $line"; done <"$work/find_err"
-  problem "cannot list the whole pack"
-fi
-while IFS= read -r -d '' entry; do
-  kind=${entry%% *}
-  rel=${entry#* }
-  if [[ $rel == *[[:cntrl:]]* ]]; then
-    problem "unsafe name (control character): ${rel@Q}"
-    continue
-  fi
-  case $kind in
-    f) [[ $rel == "$sums" ]] || printf '%s\n' "$rel" >>"$work/files" ;;
-    d) printf '%s\n' "$rel" >>"$work/dirs" ;;
-    l) problem "symlink: $rel" ;;
-    p) problem "not a regular file (FIFO): $rel" ;;
-    *) problem "not a regular file ($kind): $rel" ;;
-  esac
-done <"$work/tree"
-sort -o "$work/files" -- "$work/files"
+# walk_tree DIR WHERE: lists DIR's regular files and folders (sorted, in $work/files and
+# $work/dirs), every other kind a problem, then every file not listed and folder not needed.
+awk '{ p = $0; while (sub(/\/[^\/]*$/, "", p)) print p }' "$work/listed" | sort -u >"$work/needed"
 # Each kind named up to 100 times, then counted (a sums file may list a million files).
 report_each() {
   local kind=$1 file=$2 n
@@ -125,17 +116,50 @@ report_each() {
   while IFS= read -r rel; do problem "$kind: $rel"; done < <(head -n 100 -- "$file")
   if [[ $n -gt 100 ]]; then problem "$((n - 100)) more $kind"; fi
 }
-comm -13 -- "$work/listed" "$work/files" >"$work/extra"
-comm -23 -- "$work/listed" "$work/files" >"$work/missing"
-report_each extra "$work/extra"
-report_each missing "$work/missing"
-# A folder is needed only if it holds a listed file.
-awk '{ p = $0; while (sub(/\/[^\/]*$/, "", p)) print p }' "$work/listed" | sort -u >"$work/needed"
-sort -o "$work/dirs" -- "$work/dirs"
-while IFS= read -r rel; do problem "extra folder: $rel/"; done < <(comm -13 -- "$work/needed" "$work/dirs")
+walk_tree() {
+  local dir=$1 where=$2 entry kind rel
+  : >"$work/files"
+  : >"$work/dirs"
+  if ! find "$dir" -mindepth 1 -printf '%y %P\0' >"$work/tree" 2>"$work/find_err"; then
+    while IFS= read -r line; do problem "cannot list: $line"; done <"$work/find_err"
+    problem "cannot list the whole $where"
+  fi
+  while IFS= read -r -d '' entry; do
+  kind=${entry%% *}
+  rel=${entry#* }
+  if [[ $rel == *[[:cntrl:]]* ]]; then
+    problem "unsafe name (control character): ${rel@Q}"
+    continue
+  fi
+    case $kind in
+      f) [[ $rel == "$sums" ]] || printf '%s\n' "$rel" >>"$work/files" ;;
+      d) printf '%s\n' "$rel" >>"$work/dirs" ;;
+      l) problem "symlink: $rel$where" ;;
+      p) problem "not a regular file (FIFO): $rel$where" ;;
+      *) problem "not a regular file ($kind): $rel$where" ;;
+    esac
+  done <"$work/tree"
+  sort -o "$work/files" -- "$work/files"
+  comm -13 -- "$work/listed" "$work/files" >"$work/extra"
+  comm -23 -- "$work/listed" "$work/files" >"$work/missing"
+  report_each extra "$work/extra"
+  report_each missing "$work/missing"
+  # A folder is needed only if it holds a listed file.
+  sort -o "$work/dirs" -- "$work/dirs"
+  while IFS= read -r rel; do problem "extra folder: $rel/$where"; done < <(comm -13 -- "$work/needed" "$work/dirs")
+}
+walk_tree "$pack" ""
 stop_if_problems "in the pack's files"
 
-# 3. Every SHA256, then MANIFEST.json (read token by token: no dependence on its layout).
+# 3. Every listed file taken once into the copy, without following or opening anything but a
+#    regular file (cp -RP, which also makes the folders), and the copy walked again.
+if ! (cd -- "$pack" && tr '\n' '\0' <"$work/listed" | xargs -0 -r cp -RP --parents -t "$copy" --) 2>"$work/cp_err"; then
+  while IFS= read -r line; do problem "cannot copy: $line"; done < <(head -n 20 -- "$work/cp_err")
+fi
+walk_tree "$copy" " (swapped in after the walk?)"
+stop_if_problems "in the pack's files"
+chmod -R a-w -- "$copy"
+# Every SHA256, then MANIFEST.json (read token by token: no dependence on its layout).
 if ! sha256sum -c --strict --quiet -- "$sums" >&2; then
   give_up "SHA256 mismatch (see the FAILED lines above)"
 fi
@@ -162,7 +186,7 @@ printf 'replay: %d files match %s\n' "$lines" "$sums" >&2
 if [[ -n $expected_root ]]; then proven="matches root digest $root"
 else proven="self-consistent only (does not prove against anyone who can rewrite the sums)"; fi
 
-# 4. The gates, derived from the evidence MANIFEST.json names, on a private verified copy.
+# 4. The gates, derived from the evidence MANIFEST.json names, on the private verified copy.
 bootpack=$(grep -oE '"bootpack"[[:space:]]*:[[:space:]]*"[^"\\]*"' MANIFEST.json | sed -E 's/.*"([^"]*)"$/\1/' || true)
 if [[ -z $bootpack ]]; then
   grep -qxF gates/commands.json -- "$work/listed" && give_up "gates recorded, but MANIFEST.json names no BootPack"
@@ -170,17 +194,7 @@ if [[ -z $bootpack ]]; then
   exit 0
 fi
 grep -qxF -- "$bootpack" "$work/listed" || give_up "MANIFEST.json names the BootPack $bootpack, which $sums does not list"
-copy=$work/pack
-mkdir -m 700 -- "$copy"
-copy=$(cd -- "$copy" && pwd -P)
 [[ $copy == *,* ]] && give_up "cannot sandbox $copy: a comma would widen Deno's --allow-read list"
-while IFS= read -r rel; do
-  mkdir -p -- "$copy/$(dirname -- "$rel")"
-  cp -- "$rel" "$copy/$rel"
-done <"$work/listed"
-cp -- "$sums" "$copy/$sums"
-(cd -- "$copy" && sha256sum -c --strict --quiet -- "$sums" >&2) || give_up "the private copy does not match $sums (changed while copying?)"
-chmod -R a-w -- "$copy"
 need deno
 if grep -qxF tool/bootpack.js -- "$work/listed"; then
   tool=(deno run --no-prompt --quiet --no-lock --no-config "--allow-read=$copy" "$copy/tool/bootpack.js")

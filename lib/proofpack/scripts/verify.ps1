@@ -6,7 +6,8 @@
 #
 # Reads SHA256SUMS.txt (strict UTF-8 without BOM), applies export's name rules, walks the pack
 # without following links (a reparse point, a special file, an extra file or an extra folder
-# fails), then hashes every listed file. Names are compared ordinally (case matters).
+# fails), then hashes every listed file, each opened once: its size, and the bytes of MANIFEST.json
+# and the DSSE envelope checked below, come from that one read. Names are compared ordinally.
 # -Root HEX: the root digest recorded at export (SHA256 of SHA256SUMS.txt) must match.
 # -PubKey PUB.pem: the DSSE envelope statement.intoto.dsse.json must be signed by this key
 # (PowerShell 7 only: on Windows PowerShell 5.1 the signature cannot be checked and this fails).
@@ -216,15 +217,27 @@ if ($bad -gt 0) {
   Fail ('FAIL: ' + $bad + ' problem(s) in the pack' + [char]39 + 's files')
 }
 
-# 4. Every SHA256, each file opened once, read-only.
+# 4. Every SHA256, each file opened once, read-only; its size from the same handle, and the bytes
+#    of MANIFEST.json and the DSSE envelope kept, so what is checked below is what was hashed.
 $sep = [string][System.IO.Path]::DirectorySeparatorChar
 $ok = 0
+$sizes = New-Object -TypeName 'System.Collections.Generic.Dictionary[string,long]' -ArgumentList @([System.StringComparer]::Ordinal)
+$kept = New-Object -TypeName 'System.Collections.Generic.Dictionary[string,byte[]]' -ArgumentList @([System.StringComparer]::Ordinal)
 foreach ($rel in $order) {
   $full = [System.IO.Path]::Combine($Pack, $rel.Replace('/', $sep))
   try {
     $stream = [System.IO.File]::Open($full, [System.IO.FileMode]::Open, [System.IO.FileAccess]::Read, [System.IO.FileShare]::Read)
     try {
-      $hash = [System.BitConverter]::ToString($sha.ComputeHash($stream)).Replace('-', '')
+      if ($rel -ceq 'MANIFEST.json' -or $rel -ceq $dsseName) {
+        $buffer = New-Object -TypeName System.IO.MemoryStream
+        $stream.CopyTo($buffer)
+        $kept[$rel] = $buffer.ToArray()
+        $sizes[$rel] = $kept[$rel].LongLength
+        $hash = [System.BitConverter]::ToString($sha.ComputeHash($kept[$rel])).Replace('-', '')
+      } else {
+        $hash = [System.BitConverter]::ToString($sha.ComputeHash($stream)).Replace('-', '')
+        $sizes[$rel] = $stream.Position
+      }
     } finally {
       $stream.Dispose()
     }
@@ -250,7 +263,7 @@ if (-not $expected.ContainsKey('MANIFEST.json')) {
   Fail ('INVALID: MANIFEST.json is not listed in ' + $sumsName)
 }
 try {
-  $manifest = [System.IO.File]::ReadAllText([System.IO.Path]::Combine($Pack, 'MANIFEST.json'), $utf8) | ConvertFrom-Json
+  $manifest = $utf8.GetString($kept['MANIFEST.json']) | ConvertFrom-Json
   $claimed = @($manifest.files)
 } catch {
   Fail 'INVALID: MANIFEST.json is not valid JSON'
@@ -263,8 +276,7 @@ foreach ($entry in $claimed) {
     $bad = $bad + 1
     continue
   }
-  $full = [System.IO.Path]::Combine($Pack, $rel.Replace('/', $sep))
-  $size = (Get-Item -LiteralPath $full -Force).Length
+  $size = $sizes[$rel]
   if (-not [string]::Equals([string]$entry.sha256, $expected[$rel], [System.StringComparison]::OrdinalIgnoreCase) -or [string]$entry.size -ne [string]$size) {
     Write-Output ('INVALID: MANIFEST.json gives ' + $rel + ' another SHA256 or size')
     $bad = $bad + 1
@@ -289,12 +301,11 @@ if ($PubKey -ne '') {
   if ($PSVersionTable.PSVersion.Major -lt 7) {
     Fail 'INVALID: -PubKey needs PowerShell 7 (ECDsa.ImportFromPem); Windows PowerShell 5.1 cannot check the signature'
   }
-  $dssePath = [System.IO.Path]::Combine($Pack, $dsseName)
-  if (-not (Test-Path -LiteralPath $dssePath -PathType Leaf)) {
+  if (-not $kept.ContainsKey($dsseName)) {
     Fail ('MISSING: ' + $dsseName + ' (the pack is not signed)')
   }
   try {
-    $envelope = [System.IO.File]::ReadAllText($dssePath, $utf8) | ConvertFrom-Json
+    $envelope = $utf8.GetString($kept[$dsseName]) | ConvertFrom-Json
     $type = [string]$envelope.payloadType
     $payload = [System.Convert]::FromBase64String([string]$envelope.payload)
     $signature = @($envelope.signatures)[0]
