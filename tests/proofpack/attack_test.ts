@@ -17,7 +17,7 @@ import {
 } from "../../lib/proofpack/manifest.ts";
 import { runGate } from "../../lib/gates/gate.ts";
 import { formatGateText } from "../../lib/gates/format.ts";
-import { CLI, ROOT, withTempDir } from "../_helpers.ts";
+import { CLI, findPwsh, ROOT, withTempDir } from "../_helpers.ts";
 import {
   copyTree,
   forge,
@@ -673,5 +673,38 @@ Deno.test("attack: the sums and a file swapped for a resealed forgery after repl
     const direct = await runReplaySh(pack, ["--root", result.root]);
     assert.equal(direct.code, 1, direct.stderr);
     assert.match(direct.stderr, /root digest/);
+  });
+});
+
+Deno.test("attack: an unreadable extra folder fails verify.ps1 run as an unprivileged user", async () => {
+  await withTempDir(async (dir) => {
+    const { pack } = await makePack(dir);
+    await Deno.mkdir(`${pack}/evidence/hidden`);
+    await Deno.writeTextFile(`${pack}/evidence/hidden/x.txt`, "x");
+    // PowerShell as a .NET tool lives under root's home, which nobody may enter: a hard-linked
+    // copy of its tool folder (a plain copy where links cannot cross file systems) is enough.
+    const tools = findPwsh().replace(/\/pwsh$/, "");
+    const linked = await new Deno.Command("cp", { args: ["-al", tools, `${dir}/pwsh`] }).output();
+    if (!linked.success) {
+      const copied = await new Deno.Command("cp", { args: ["-a", tools, `${dir}/pwsh`] }).output();
+      assert(copied.success, new TextDecoder().decode(copied.stderr));
+    }
+    await Deno.mkdir(`${dir}/home`);
+    await new Deno.Command("chmod", { args: ["a+rwx", dir, `${dir}/home`] }).output();
+    await new Deno.Command("chmod", { args: ["-R", "a+rX", pack] }).output();
+    await Deno.chmod(`${pack}/evidence/hidden`, 0o000);
+    const out = await new Deno.Command("setpriv", {
+      args: ["--reuid=65534", "--regid=65534", "--clear-groups", `${dir}/pwsh/pwsh`]
+        .concat(["-NoProfile", "-NonInteractive", "-File", `${pack}/verify.ps1`, "-Pack", pack]),
+      cwd: "/",
+      env: { HOME: `${dir}/home`, NO_COLOR: "1", DOTNET_CLI_TELEMETRY_OPTOUT: "1" },
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const stdout = new TextDecoder().decode(out.stdout);
+    assert(out.code === 1, stdout + new TextDecoder().decode(out.stderr));
+    assert(stdout.includes("INVALID: cannot list"), stdout);
+    assert(stdout.includes("evidence/hidden"), stdout);
+    assert(!stdout.includes("[PASS]"), stdout);
   });
 });
