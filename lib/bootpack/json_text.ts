@@ -6,8 +6,11 @@
  * `0.1`, `9007199254740993` becomes `9007199254740992`). No I/O.
  *
  * The scanner is iterative (an explicit stack, no recursion), so nesting depth and entry count
- * never overflow the call stack; it reads each character once. It accepts exactly RFC 8259 JSON
- * (what `JSON.parse` accepts, without a BOM) and reports the first syntax error with its line.
+ * never overflow the call stack. It accepts exactly RFC 8259 JSON (what `JSON.parse` accepts,
+ * without a BOM) and reports the first syntax error with its line. It runs mostly cold (once per
+ * gate, in a fresh process, before the JIT has compiled it), so the character runs go to the
+ * engine's own loops (`indexOf`, simple sticky expressions, none that backtracks), the JavaScript
+ * sees tokens, and lines are counted only when one is reported.
  *
  * @module
  */
@@ -82,6 +85,11 @@ interface Frame {
 
 const NUMBER = /-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/y;
 const LITERAL = /true|false|null/y;
+const SPACE = /[ \t\n\r]+/y;
+/** What may not appear raw in a string: a quote is its end, a backslash an escape, a control. */
+const STRING_SPECIAL = /[\\\u0000-\u001f]/;
+/** No exponent and at most 15 digits: always exact (IEEE doubles keep 15 significant digits). */
+const SHORT_NUMBER = /^-?(?:0|[1-9]\d*)(?:\.\d+)?$/;
 
 /**
  * Scans JSON text strictly (see the module doc).
@@ -109,7 +117,9 @@ class Scanner {
   readonly #spans: JsonSpan[] = [];
   #entries: { open: number; close: number } | null = null;
   #memberCount = 0;
+  /** Lines counted up to `#lineOffset` (offsets reported only grow). */
   #line = 1;
+  #lineOffset = 0;
   #i = 0;
   #done = false;
 
@@ -122,8 +132,9 @@ class Scanner {
     while (this.#i < text.length) {
       const c = text.charCodeAt(this.#i);
       if (c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09) {
-        if (c === 0x0a) this.#line++;
-        this.#i++;
+        SPACE.lastIndex = this.#i;
+        SPACE.test(text);
+        this.#i = SPACE.lastIndex;
         continue;
       }
       if (this.#done) return this.#fail("Unexpected text after the JSON value");
@@ -181,7 +192,7 @@ class Scanner {
     const end = stringEnd(this.#text, this.#i);
     if (end < 0) return "Unterminated or invalid string";
     const name = decodeString(this.#text, this.#i, end);
-    if (top.names!.has(name)) this.#duplicates.push({ name, line: this.#line });
+    if (top.names!.has(name)) this.#duplicates.push({ name, line: this.#lineAt(this.#i) });
     top.names!.add(name);
     if (this.#stack.length === 1 && name === "entries") this.#memberCount++;
     top.member = name;
@@ -214,7 +225,9 @@ class Scanner {
       LITERAL.lastIndex = start;
       const token = n?.[0] ?? LITERAL.exec(text)?.[0];
       if (token === undefined) return `Unexpected character ${JSON.stringify(text[start])}`;
-      if (n !== null && !exactNumber(token)) this.#inexact.push({ token, line: this.#line });
+      if (n !== null && !exactNumber(token)) {
+        this.#inexact.push({ token, line: this.#lineAt(start) });
+      }
       this.#i = start + token.length;
     }
     this.#endValue(start);
@@ -233,7 +246,19 @@ class Scanner {
   }
 
   #fail(message: string): JsonTextScan {
-    return { ok: false, line: this.#line, message };
+    return { ok: false, line: this.#lineAt(Math.min(this.#i, this.#text.length)), message };
+  }
+
+  /** 1-based line of `offset`, counting on from the last line asked for. */
+  #lineAt(offset: number): number {
+    const text = this.#text;
+    let nl = text.indexOf("\n", this.#lineOffset);
+    while (nl !== -1 && nl < offset) {
+      this.#line++;
+      nl = text.indexOf("\n", nl + 1);
+    }
+    this.#lineOffset = offset;
+    return this.#line;
   }
 }
 
@@ -250,6 +275,9 @@ class Scanner {
  * ```
  */
 export function exactNumber(token: string): boolean {
+  if (token.length <= 17 && SHORT_NUMBER.test(token) && token.replace(/[-.]/g, "").length <= 15) {
+    return true;
+  }
   const value = Number(token);
   if (!Number.isFinite(value)) return false;
   return decimalKey(token) === decimalKey(String(value));
@@ -272,6 +300,10 @@ function decimalKey(literal: string): string {
 
 /** Offset after the string literal starting at `start` (a `"`), or -1 when it is invalid. */
 function stringEnd(text: string, start: number): number {
+  // Most strings have no escape and no control character: the engine finds the end.
+  const quote = text.indexOf('"', start + 1);
+  if (quote === -1) return -1;
+  if (!STRING_SPECIAL.test(text.slice(start + 1, quote))) return quote + 1;
   for (let i = start + 1; i < text.length; i++) {
     const c = text.charCodeAt(i);
     if (c === 0x22) return i + 1;

@@ -125,8 +125,8 @@ export function parseKb(text: string, options: ParseKbOptions = {}): KbParseResu
     if (flag === true) blocking++;
     else if (flag !== undefined && flag !== false) nonBooleanBlocking.push(i);
   }
-  const scan = scanJsonText(text);
-  const duplicateMembers = scan.ok
+  const scan = mayNameTwice(text, document) ? scanJsonText(text) : null;
+  const duplicateMembers = scan?.ok
     ? scan.duplicates.map((d) => ({ name: d.name, line: d.line + firstLine - 1 }))
     : [];
   return {
@@ -143,6 +143,39 @@ export function parseKb(text: string, options: ParseKbOptions = {}): KbParseResu
       entries: list as Record<string, unknown>[],
     },
   };
+}
+
+/** A member name's closing quote and its colon; also matches inside a string that holds `":`. */
+const NAME_END = /"[ \t\n\r]*:/g;
+
+/**
+ * Whether the text may give a member name twice in one object; `false` is a proof that it does
+ * not, without the strict scan (which costs a gate, run cold, several times `JSON.parse`). Every
+ * member name ends in a match of {@linkcode NAME_END}, and so may a string that holds `":`; the
+ * parsed objects hold one key per distinct name. So matches = names + such strings, keys = names -
+ * repeats, and equal counts leave no repeat.
+ */
+function mayNameTwice(text: string, document: unknown): boolean {
+  let matches = 0;
+  NAME_END.lastIndex = 0;
+  while (NAME_END.test(text)) matches++;
+  let keys = 0;
+  const stack: unknown[] = [document];
+  while (stack.length > 0) {
+    const value = stack.pop();
+    if (typeof value !== "object" || value === null) continue;
+    if (Array.isArray(value)) {
+      for (const item of value) if (typeof item === "object" && item !== null) stack.push(item);
+      continue;
+    }
+    const own = Object.keys(value);
+    keys += own.length;
+    for (const key of own) {
+      const item = (value as Record<string, unknown>)[key];
+      if (typeof item === "object" && item !== null) stack.push(item);
+    }
+  }
+  return matches !== keys;
 }
 
 /**

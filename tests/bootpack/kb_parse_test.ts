@@ -1,6 +1,7 @@
 import { deepEqual, equal } from "node:assert/strict";
 import fc from "fast-check";
 import { parseKb } from "../../lib/bootpack/kb_parse.ts";
+import { scanJsonText } from "../../lib/bootpack/json_text.ts";
 
 function problem(text: string, firstLine = 1): { code: string; line: number | null } | null {
   const r = parseKb(text, { firstLine });
@@ -82,5 +83,37 @@ Deno.test("parseKb() counts generated KBs exactly", () => {
         );
       },
     ),
+  );
+});
+
+Deno.test("parseKb() reports every repeated member name the strict scan finds, and only those", () => {
+  // Texts built by hand, so that names repeat, and string values hold `":` (which the quick
+  // count of member names also matches): the quick proof of no repeat must never hide one.
+  const name = fc.constantFrom("id", "blocking", "title", "a\\u0069d", "x");
+  const leaf = fc.constantFrom('"v"', '"\\":"', '"a\\" :"', '":"', "1", "true", "null", "[]");
+  const value: fc.Arbitrary<string> = fc.letrec<{ v: string }>((tie) => ({
+    v: fc.oneof(
+      { depthSize: "small", withCrossShrink: true },
+      leaf,
+      fc.array(fc.tuple(name, tie("v")), { maxLength: 4 }).map((members) =>
+        `{${members.map(([k, v]) => `"${k}" :${v}`).join(",\n")}}`
+      ),
+    ),
+  })).v;
+  const entry = fc.array(fc.tuple(name, value), { maxLength: 5 }).map((members) =>
+    `{${members.map(([k, v]) => `"${k}": ${v}`).join(", ")}}`
+  );
+  fc.assert(
+    fc.property(fc.array(entry, { maxLength: 6 }), (entries) => {
+      const text = `[\n${entries.join(",\n")}\n]`;
+      const r = parseKb(text);
+      equal(r.ok, true);
+      if (!r.ok) return;
+      const scan = scanJsonText(text);
+      equal(scan.ok, true);
+      if (!scan.ok) return;
+      deepEqual(r.kb.summary.duplicateMembers ?? [], scan.duplicates);
+    }),
+    { numRuns: 500 },
   );
 });
