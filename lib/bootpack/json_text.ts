@@ -87,6 +87,7 @@ const NUMBER = /-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/y;
 const LITERAL = /true|false|null/y;
 const SPACE = /[ \t\n\r]+/y;
 /** What may not appear raw in a string: a quote is its end, a backslash an escape, a control. */
+// deno-lint-ignore no-control-regex -- the control characters are what it looks for
 const STRING_SPECIAL = /[\\\u0000-\u001f]/;
 /** No exponent and at most 15 digits: always exact (IEEE doubles keep 15 significant digits). */
 const SHORT_NUMBER = /^-?(?:0|[1-9]\d*)(?:\.\d+)?$/;
