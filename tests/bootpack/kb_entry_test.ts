@@ -106,6 +106,11 @@ Deno.test("appendEntry() result parses to the old entries plus the new one (prop
         const e = parseEntry(JSON.stringify({ ...extra, id: "new" }, null, pretty ? 2 : undefined));
         if (!e.ok) return; // an inexact number in the generated entry: refused, fine
         const r = appendEntry(kb, e.entry);
+        if (kb.includes("\uFEFF")) {
+          // SPEC §2: a U+FEFF anywhere in the KB's JSON is refused, even inside a string.
+          ok(!r.ok);
+          return;
+        }
         ok(r.ok);
         deepEqual(JSON.parse(r.text), [...JSON.parse(kb), e.entry.value]);
       },

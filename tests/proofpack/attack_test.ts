@@ -22,6 +22,7 @@ import {
   copyTree,
   forge,
   makePack,
+  PROOFPACK_PERMISSIONS,
   rehash,
   runProofpack,
   runReplaySh,
@@ -531,6 +532,26 @@ Deno.test("attack: an unreadable extra folder fails proofpack verify run as an u
     assert(out.code === 1, stdout + new TextDecoder().decode(out.stderr));
     assert(stdout.includes('Cannot list "evidence/hidden"'), stdout);
     assert(stdout.includes("completeness: FAIL"), stdout);
+    // proofpack replay, with the task's permissions, refuses before it replays anything.
+    const replay = await new Deno.Command("setpriv", {
+      args: ["--reuid=65534", "--regid=65534", "--clear-groups", Deno.execPath(), "run"]
+        .concat(["--no-prompt", ...PROOFPACK_PERMISSIONS, `${dir}/bootpack.js`])
+        .concat(["proofpack", "replay", pack]),
+      cwd: "/",
+      env: {
+        DENO_DIR: `${dir}/deno_dir`,
+        HOME: dir,
+        NO_COLOR: "1",
+        PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin",
+      },
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const replayed = new TextDecoder().decode(replay.stdout) +
+      new TextDecoder().decode(replay.stderr);
+    assert(replay.code === 1, replayed);
+    assert(replayed.includes('Cannot list "evidence/hidden"'), replayed);
+    assert(!replayed.includes("[PASS]") && !replayed.includes("SAME"), replayed);
   });
 });
 
