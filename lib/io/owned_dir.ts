@@ -138,10 +138,17 @@ export class OwnedDir {
  */
 export function removeAllOwnedDirs(): void {
   for (const path of live) {
-    try {
-      Deno.removeSync(path, { recursive: path.includes(PARTIAL) && !path.endsWith(".lock") });
-    } catch {
-      // gone already, or no longer empty (then it is not ours to remove)
+    const recursive = path.includes(PARTIAL) && !path.endsWith(".lock");
+    // A write still in flight on another thread can add an entry to a partial tree while it is
+    // removed (ENOTEMPTY): try again, a few times. The reserved --out folder is removed only
+    // while empty: anything in it is not ours, and every attempt leaves it.
+    for (let attempt = 0; attempt < 5; attempt++) {
+      try {
+        Deno.removeSync(path, { recursive });
+        break;
+      } catch (error) {
+        if (error instanceof Deno.errors.NotFound) break; // gone already
+      }
     }
   }
   live.clear();

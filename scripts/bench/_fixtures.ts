@@ -74,3 +74,21 @@ export function gateCommand(ctx: BenchContext, command: string, bootpack: string
     argv: [ctx.deno, "run", "--no-prompt", "--allow-read", `${ctx.root}/cli.ts`, command, bootpack],
   };
 }
+
+/**
+ * `deno run <permissions> cli.ts proofpack <args>` with the permissions of the `proofpack` task
+ * in deno.json, so that the bench runs export and verify as a user's `deno task proofpack` does
+ * (export bundles the pack's tool with `deno` and reads `SOURCE_DATE_EPOCH`).
+ *
+ * @param ctx The bench context (deno, repository root).
+ * @param args Arguments after `proofpack`.
+ * @returns The command line.
+ */
+export function proofpackArgv(ctx: BenchContext, args: readonly string[]): string[] {
+  const config = JSON.parse(Deno.readTextFileSync(`${ctx.root}/deno.json`)) as {
+    tasks: Record<string, { command: string }>;
+  };
+  const words = config.tasks["proofpack"]!.command.split(" ");
+  const permissions = words.slice(words.indexOf("run") + 1, words.indexOf("cli.ts"));
+  return [ctx.deno, "run", ...permissions, `${ctx.root}/cli.ts`, "proofpack", ...args];
+}

@@ -10,6 +10,7 @@
 import { DEFAULT_CALIBRATION } from "../../lib/core/calibration.ts";
 import { hashFile } from "../../lib/io/hash_stream.ts";
 import { type BenchCommand, type BenchResult, type BenchSuite, median } from "./_harness.ts";
+import { proofpackArgv } from "./_fixtures.ts";
 
 const FILES = 64;
 const FILE_MIB = 4;
@@ -68,22 +69,10 @@ export const suite: BenchSuite = {
       files.push(f);
     }
     const out = `${ctx.dir}/pack`;
-    const proofpack = (args: string[], permissions: string[]): string[] => [
-      ctx.deno,
-      "run",
-      "--no-prompt",
-      ...permissions,
-      `${ctx.root}/cli.ts`,
-      "proofpack",
-      ...args,
-    ];
+    const proofpack = (args: string[]): string[] => proofpackArgv(ctx, args);
     const exportCmd: BenchCommand = {
       label: "bootpack proofpack export",
-      argv: proofpack(["export", "--out", out, ...files], [
-        "--allow-read",
-        "--allow-write",
-        "--allow-sys=osRelease",
-      ]),
+      argv: proofpack(["export", "--out", out, ...files]),
       before: () => Deno.remove(out, { recursive: true }).catch(() => {}),
     };
     const results: BenchResult[] = [];
@@ -118,7 +107,7 @@ export const suite: BenchSuite = {
         title: `proofpack verify, ${FILES} x ${FILE_MIB} MiB / sha256sum -c`,
         ours: {
           label: "bootpack proofpack verify",
-          argv: proofpack(["verify", out], ["--allow-read"]),
+          argv: proofpack(["verify", out]),
         },
         baseline: {
           label: "sha256sum -c",
@@ -181,11 +170,7 @@ export const suite: BenchSuite = {
     const hugeOut = `${ctx.dir}/hugepack`;
     const hugeExport: BenchCommand = {
       label: "bootpack proofpack export",
-      argv: proofpack(["export", "--out", hugeOut, huge], [
-        "--allow-read",
-        "--allow-write",
-        "--allow-sys=osRelease",
-      ]),
+      argv: proofpack(["export", "--out", hugeOut, huge]),
       before: () => Deno.remove(hugeOut, { recursive: true }).catch(() => {}),
     };
     results.push(
@@ -206,7 +191,7 @@ export const suite: BenchSuite = {
         title: `proofpack verify, one ${HUGE_MIB / 1024} GiB file / sha256sum -c`,
         ours: {
           label: "bootpack proofpack verify",
-          argv: proofpack(["verify", hugeOut], ["--allow-read"]),
+          argv: proofpack(["verify", hugeOut]),
         },
         baseline: {
           label: "sha256sum -c",

@@ -8,7 +8,7 @@
 import type { BenchCommand, BenchResult, BenchSuite } from "./_harness.ts";
 import { meets } from "./_harness.ts";
 import { lineChartSvg, type Series } from "./_chart.ts";
-import { gateCommand, writeBootPack } from "./_fixtures.ts";
+import { gateCommand, proofpackArgv, writeBootPack } from "./_fixtures.ts";
 
 const SIZES = [1_000, 10_000, 100_000];
 
@@ -75,20 +75,7 @@ export const suite: BenchSuite = {
       ctx.progress(`scaling: proofpack export of ${n} files`);
       const t = await ctx.time({
         label: `proofpack export ${n}`,
-        argv: [
-          ctx.deno,
-          "run",
-          "--no-prompt",
-          "--allow-read",
-          "--allow-write",
-          "--allow-sys=osRelease",
-          `${ctx.root}/cli.ts`,
-          "proofpack",
-          "export",
-          "--out",
-          out,
-          ...files,
-        ],
+        argv: proofpackArgv(ctx, ["export", "--out", out, ...files]),
         before: () => Deno.remove(out, { recursive: true }).catch(() => {}),
       }, runs);
       packPoints.push({ x: n, y: Math.max(0.1, t.median - base) });

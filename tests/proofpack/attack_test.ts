@@ -17,7 +17,7 @@ import {
 } from "../../lib/proofpack/manifest.ts";
 import { runGate } from "../../lib/gates/gate.ts";
 import { formatGateText } from "../../lib/gates/format.ts";
-import { CLI, findPwsh, ROOT, withTempDir } from "../_helpers.ts";
+import { CLI, type CliResult, findPwsh, ROOT, withTempDir } from "../_helpers.ts";
 import {
   copyTree,
   forge,
@@ -727,5 +727,47 @@ Deno.test("attack: an unreadable extra folder fails verify.ps1 run as an unprivi
     assert(stdout.includes("INVALID: cannot list"), stdout);
     assert(stdout.includes("evidence/hidden"), stdout);
     assert(!stdout.includes("[PASS]"), stdout);
+  });
+});
+
+/**
+ * Runs verify.ps1 under pwsh with a `Get-ChildItem` of our own first (a function takes precedence
+ * over the cmdlet): it lists as the cmdlet does, and right after listing `folder` runs `swap`.
+ */
+async function verifyPs1Hooked(pack: string, folder: string, swap: string): Promise<CliResult> {
+  // verify.ps1 sets strict mode, which reaches the function: $swapped must exist beforehand.
+  const hook = "$global:swapped = $false; function global:Get-ChildItem { " +
+    "$r = Microsoft.PowerShell.Management\\Get-ChildItem @args; " +
+    `if (-not $global:swapped -and ($args -join ' ').Contains('${folder}')) { ` +
+    `$global:swapped = $true; ${swap} }; $r }`;
+  const out = await new Deno.Command(findPwsh(), {
+    args: ["-NoProfile", "-NonInteractive", "-Command"]
+      .concat([`${hook}; & '${pack}/verify.ps1' -Pack '${pack}'; exit $LASTEXITCODE`]),
+    cwd: "/",
+    env: { NO_COLOR: "1" },
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const dec = new TextDecoder();
+  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+}
+
+Deno.test("attack: a file swapped for a link to the same bytes after verify.ps1's walk is CHANGED", async () => {
+  await withTempDir(async (dir) => {
+    const { pack } = await makePack(dir);
+    const rel = await readmeOf(pack);
+    const file = `${pack}/${rel}`;
+    const folder = file.slice(0, file.lastIndexOf("/"));
+    await Deno.copyFile(file, `${dir}/same-bytes.md`);
+    // The hook alone changes nothing.
+    const clean = await verifyPs1Hooked(pack, folder, "$null = 1");
+    assert.equal(clean.code, 0, clean.stdout + clean.stderr);
+    const swap = `Remove-Item -LiteralPath '${file}'; ` +
+      `New-Item -ItemType SymbolicLink -Path '${file}' -Target '${dir}/same-bytes.md' | Out-Null`;
+    const r = await verifyPs1Hooked(pack, folder, swap);
+    assert((await Deno.lstat(file)).isSymlink, "the swap did not run");
+    assert.equal(r.code, 1, r.stdout + r.stderr);
+    assert(r.stdout.includes(`CHANGED: ${rel}`), r.stdout);
+    assert(!r.stdout.includes("[PASS]"), r.stdout);
   });
 });

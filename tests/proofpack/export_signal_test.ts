@@ -39,7 +39,8 @@ for (const signal of ["SIGINT", "SIGTERM"] as const) {
       const out = await child.output();
       const stderr = new TextDecoder().decode(out.stderr);
       assert(out.code !== 0, stderr);
-      assert.deepEqual(await names(dir), ["big.bin"], stderr);
+      const left = await names(dir);
+      assert.deepEqual(left, ["big.bin"], `${left.join()}: ${stderr}`);
     });
   });
 }

@@ -13,7 +13,7 @@
 # (PowerShell 7 only: on Windows PowerShell 5.1 the signature cannot be checked and this fails).
 # Then checks that MANIFEST.json lists the same files, SHA256 and sizes (it does not check the
 # statement or the gate record: bootpack proofpack verify does).
-# Prints one line per problem: UNSAFE, SYMLINK, SPECIAL, MISSING, MODIFIED, EXTRA, INVALID.
+# Prints one line per problem: UNSAFE, SYMLINK, SPECIAL, MISSING, MODIFIED, CHANGED, EXTRA, INVALID.
 # Exit: 0 every listed file is present and matches and nothing is extra; 1 otherwise.
 [CmdletBinding()]
 param(
@@ -77,6 +77,8 @@ function Get-ClashKey([string]$path) {
 
 # 1. The tree, walked by hand so links are never followed and nothing is opened.
 $present = New-Object -TypeName 'System.Collections.Generic.Dictionary[string,string]' -ArgumentList @([System.StringComparer]::Ordinal)
+# What the walk saw of each file (size, creation and write times), to recognise it when opened.
+$stamps = New-Object -TypeName 'System.Collections.Generic.Dictionary[string,long[]]' -ArgumentList @([System.StringComparer]::Ordinal)
 $dirs = New-Object -TypeName 'System.Collections.Generic.List[string]'
 $sumsSeen = $false
 $queue = New-Object -TypeName System.Collections.Queue
@@ -116,6 +118,7 @@ while ($queue.Count -gt 0) {
       $sumsSeen = $true
     } else {
       $present[$rel] = Get-ClashKey $rel
+      $stamps[$rel] = [long[]]@($item.Length, $item.CreationTimeUtc.Ticks, $item.LastWriteTimeUtc.Ticks)
     }
   }
 }
@@ -218,7 +221,11 @@ if ($bad -gt 0) {
 }
 
 # 4. Every SHA256, each file opened once, read-only; its size from the same handle, and the bytes
-#    of MANIFEST.json and the DSSE envelope kept, so what is checked below is what was hashed.
+#    of MANIFEST.json and the DSSE envelope kept, so what is checked below is what was hashed. The
+#    opened file must be the walked one (CHANGED otherwise): on PowerShell 7 the handle's own
+#    creation and write times (.NET 7+), on 5.1 the size, and on both the path looked at again
+#    after the read (still no link, same write time). .NET's File.Open follows a link and waits on
+#    a FIFO swapped in after the walk: these checks catch the link; a FIFO (Linux only) stalls.
 $sep = [string][System.IO.Path]::DirectorySeparatorChar
 $ok = 0
 $sizes = New-Object -TypeName 'System.Collections.Generic.Dictionary[string,long]' -ArgumentList @([System.StringComparer]::Ordinal)
@@ -228,6 +235,17 @@ foreach ($rel in $order) {
   try {
     $stream = [System.IO.File]::Open($full, [System.IO.FileMode]::Open, [System.IO.FileAccess]::Read, [System.IO.FileShare]::Read)
     try {
+      $walked = $stamps[$rel]
+      $same = $stream.Length -eq $walked[0]
+      if ($same -and $PSVersionTable.PSVersion.Major -ge 7) {
+        $handle = $stream.SafeFileHandle
+        $same = ([System.IO.File]::GetCreationTimeUtc($handle).Ticks -eq $walked[1]) -and ([System.IO.File]::GetLastWriteTimeUtc($handle).Ticks -eq $walked[2])
+      }
+      if (-not $same) {
+        Write-Output ('CHANGED: ' + $rel + ' is not the file the walk saw (replaced after it)')
+        $bad = $bad + 1
+        continue
+      }
       if ($rel -ceq 'MANIFEST.json' -or $rel -ceq $dsseName) {
         $buffer = New-Object -TypeName System.IO.MemoryStream
         $stream.CopyTo($buffer)
@@ -240,6 +258,12 @@ foreach ($rel in $order) {
       }
     } finally {
       $stream.Dispose()
+    }
+    $after = Get-Item -LiteralPath $full -Force
+    if (($after.Attributes -band [System.IO.FileAttributes]::ReparsePoint) -ne 0 -or $after.LastWriteTimeUtc.Ticks -ne $walked[2]) {
+      Write-Output ('CHANGED: ' + $rel + ' was replaced while it was read')
+      $bad = $bad + 1
+      continue
     }
   } catch {
     Write-Output ('INVALID: cannot read ' + $rel)
