@@ -173,9 +173,19 @@ export async function forge(pack: string, path: string, text: string): Promise<v
  * @param args Further arguments (`-Root HEX`, `-PubKey FILE`).
  * @returns Exit code and output.
  */
-export async function runVerifyPs1(pack: string, args: readonly string[] = []): Promise<CliResult> {
+export function runVerifyPs1(pack: string, args: readonly string[] = []): Promise<CliResult> {
+  return runPwsh(["-File", `${pack}/verify.ps1`, "-Pack", pack, ...args]);
+}
+
+/**
+ * Runs `pwsh -NoProfile -NonInteractive <args>` from `/`.
+ *
+ * @param args What follows (`-File SCRIPT ...` or `-Command TEXT`).
+ * @returns Exit code and output.
+ */
+export async function runPwsh(args: readonly string[]): Promise<CliResult> {
   const out = await new Deno.Command(findPwsh(), {
-    args: ["-NoProfile", "-NonInteractive", "-File", `${pack}/verify.ps1`, "-Pack", pack, ...args],
+    args: ["-NoProfile", "-NonInteractive", ...args],
     cwd: "/",
     env: { NO_COLOR: "1" },
     stdout: "piped",

@@ -25,6 +25,7 @@ import {
   PROOFPACK_PERMISSIONS,
   rehash,
   runProofpack,
+  runPwsh,
   runReplaySh,
   runVerifyPs1,
 } from "../_proofpack.ts";
@@ -734,22 +735,16 @@ Deno.test("attack: an unreadable extra folder fails verify.ps1 run as an unprivi
  * Runs verify.ps1 under pwsh with a `Get-ChildItem` of our own first (a function takes precedence
  * over the cmdlet): it lists as the cmdlet does, and right after listing `folder` runs `swap`.
  */
-async function verifyPs1Hooked(pack: string, folder: string, swap: string): Promise<CliResult> {
+function verifyPs1Hooked(pack: string, folder: string, swap: string): Promise<CliResult> {
   // verify.ps1 sets strict mode, which reaches the function: $swapped must exist beforehand.
   const hook = "$global:swapped = $false; function global:Get-ChildItem { " +
     "$r = Microsoft.PowerShell.Management\\Get-ChildItem @args; " +
     `if (-not $global:swapped -and ($args -join ' ').Contains('${folder}')) { ` +
     `$global:swapped = $true; ${swap} }; $r }`;
-  const out = await new Deno.Command(findPwsh(), {
-    args: ["-NoProfile", "-NonInteractive", "-Command"]
-      .concat([`${hook}; & '${pack}/verify.ps1' -Pack '${pack}'; exit $LASTEXITCODE`]),
-    cwd: "/",
-    env: { NO_COLOR: "1" },
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const dec = new TextDecoder();
-  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+  return runPwsh([
+    "-Command",
+    `${hook}; & '${pack}/verify.ps1' -Pack '${pack}'; exit $LASTEXITCODE`,
+  ]);
 }
 
 Deno.test("attack: a file swapped for a link to the same bytes after verify.ps1's walk is CHANGED", async () => {
