@@ -32,8 +32,12 @@ export const ROOT: string = new URL("..", import.meta.url).pathname.replace(/\/$
 /** Absolute path of `cli.ts`. */
 export const CLI: string = `${ROOT}/cli.ts`;
 
+/** The flag the tasks run `cli.ts` with (deno.json), so that a command reads only its modules. */
+const LAZY = "--unstable-lazy-dynamic-imports";
+
 /**
- * Runs `deno run <permissions> cli.ts <args>` as a subprocess, as a user would.
+ * Runs `deno run <permissions> cli.ts <args>` as a subprocess, as a user's `deno task` would
+ * (with the tasks' `--unstable-lazy-dynamic-imports`: only the command's own modules are read).
  *
  * @param args CLI arguments.
  * @param options Permissions, cwd, stdin, environment.
@@ -45,7 +49,7 @@ export async function runCli(
 ): Promise<CliResult> {
   const permissions = options.permissions ?? ["--allow-read"];
   const command = new Deno.Command(Deno.execPath(), {
-    args: ["run", "--no-prompt", "--quiet", ...permissions, CLI, ...args],
+    args: ["run", "--no-prompt", "--quiet", ...permissions, LAZY, CLI, ...args],
     cwd: options.cwd ?? ROOT,
     stdin: options.stdin === undefined ? "null" : "piped",
     stdout: "piped",

@@ -1,5 +1,6 @@
 import { deepEqual, match, ok } from "node:assert/strict";
 import { ROOT, withTempDir } from "./_helpers.ts";
+import { cliInvocation } from "../lib/certify/cli_process.ts";
 
 const config = JSON.parse(await Deno.readTextFile(`${ROOT}/deno.json`));
 const tasks: Record<string, { command: string }> = config.tasks;
@@ -91,4 +92,33 @@ Deno.test("the README's two commands: the Deno that .ci/run installs, then the t
   deepEqual(commands, [`npm install -g deno@${version}`, "deno task test"]);
   ok(ci.includes("bash scripts/setup.sh") && ci.includes("deno task test --junit-path"));
   deepEqual(Deno.version.deno, version, "the tests run on the Deno the README installs");
+});
+
+/** The modules Deno reads to start `deno <words> COMMAND --help` (from its debug log). */
+async function modulesRead(words: readonly string[], command: string): Promise<string[]> {
+  const at = words.indexOf("cli.ts");
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: [...words.slice(1, at), "--log-level=debug", `${ROOT}/cli.ts`, command, "--help"],
+    cwd: ROOT,
+    stdout: "null",
+    stderr: "piped",
+  }).output();
+  const log = new TextDecoder().decode(out.stderr);
+  return [...log.matchAll(/fetch_no_follow - specifier: file:\/\/\/\S*?\/(cli\/\S+\.ts)/g)]
+    .map((m) => m[1]!);
+}
+
+Deno.test("a task reads the modules of its own command only, not every command's", async () => {
+  const words = tasks["acceptance"]!.command.split(" ");
+  const read = await modulesRead(words, "acceptance");
+  ok(read.includes("cli/acceptance.ts"), read.join());
+  ok(!read.includes("cli/certify.ts") && !read.includes("cli/proofpack.ts"), read.join());
+  // The control: without --unstable-lazy-dynamic-imports, Deno reads the whole program first.
+  const eager = await modulesRead(
+    words.filter((w) => w !== "--unstable-lazy-dynamic-imports"),
+    "acceptance",
+  );
+  ok(eager.includes("cli/certify.ts"), eager.join());
+  // certify's child processes run the same way.
+  ok(cliInvocation(["acceptance", "b.txt"]).args.includes("--unstable-lazy-dynamic-imports"));
 });

@@ -120,10 +120,14 @@ export function cliInvocation(
     throw new TypeError(`Cannot run the CLI "${name}": no permissions known for this command`);
   }
   const program = options.cliPath ?? sourceCliPath();
+  const bundle = /\.[cm]?js$/.test(program);
+  // From source, as the tasks do: Deno would otherwise read and analyse every command's modules
+  // (cli.ts names them in dynamic imports) before running the one asked for.
+  const lazy = bundle ? [] : ["--unstable-lazy-dynamic-imports"];
   return {
     command: exec,
-    args: ["run", "--no-prompt", "--quiet", ...permissions, program, ...args],
-    mode: /\.[cm]?js$/.test(program) ? "bundle" : "source",
+    args: ["run", "--no-prompt", "--quiet", ...permissions, ...lazy, program, ...args],
+    mode: bundle ? "bundle" : "source",
   };
 }
 

@@ -61,7 +61,7 @@ export async function writeBootPack(dir: string, n: number, pad = 40): Promise<G
 }
 
 /**
- * The command that runs one read-only gate from source, with read permission only.
+ * The command that runs one read-only gate from source, as its deno task does.
  *
  * @param ctx The bench context (deno, repository root).
  * @param command `acceptance` or `selftest`.
@@ -71,8 +71,21 @@ export async function writeBootPack(dir: string, n: number, pad = 40): Promise<G
 export function gateCommand(ctx: BenchContext, command: string, bootpack: string): BenchCommand {
   return {
     label: `bootpack ${command}`,
-    argv: [ctx.deno, "run", "--no-prompt", "--allow-read", `${ctx.root}/cli.ts`, command, bootpack],
+    argv: [...taskArgv(ctx, command), bootpack],
   };
+}
+
+/**
+ * The command line of a `cli.ts` task in deno.json (its flags as written there), with the
+ * repository's `cli.ts` and the bench's deno: the bench runs what a user's `deno task` runs.
+ */
+function taskArgv(ctx: BenchContext, name: string): string[] {
+  const config = JSON.parse(Deno.readTextFileSync(`${ctx.root}/deno.json`)) as {
+    tasks: Record<string, { command: string }>;
+  };
+  const words = config.tasks[name]!.command.split(" ");
+  const at = words.indexOf("cli.ts");
+  return [ctx.deno, ...words.slice(1, at), `${ctx.root}/cli.ts`, ...words.slice(at + 1)];
 }
 
 /**
@@ -85,10 +98,5 @@ export function gateCommand(ctx: BenchContext, command: string, bootpack: string
  * @returns The command line.
  */
 export function proofpackArgv(ctx: BenchContext, args: readonly string[]): string[] {
-  const config = JSON.parse(Deno.readTextFileSync(`${ctx.root}/deno.json`)) as {
-    tasks: Record<string, { command: string }>;
-  };
-  const words = config.tasks["proofpack"]!.command.split(" ");
-  const permissions = words.slice(words.indexOf("run") + 1, words.indexOf("cli.ts"));
-  return [ctx.deno, "run", ...permissions, `${ctx.root}/cli.ts`, "proofpack", ...args];
+  return [...taskArgv(ctx, "proofpack"), ...args];
 }

@@ -97,18 +97,7 @@ async function whereTheTimeGoes(
       baseline: denoEmpty,
     }),
   ];
-  const cpu = await cpuRatio(ctx, {
-    label: "bootpack acceptance",
-    argv: [
-      ctx.deno,
-      "run",
-      "--no-prompt",
-      "--allow-read",
-      `${ctx.root}/cli.ts`,
-      "acceptance",
-      bootpack,
-    ],
-  }, denoEmpty);
+  const cpu = await cpuRatio(ctx, gateCommand(ctx, "acceptance", bootpack), denoEmpty);
   if (cpu) results.push(cpu);
   const probes: Record<string, number>[] = [];
   for (let i = 0; i < ctx.runs; i++) {

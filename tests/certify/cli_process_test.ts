@@ -17,6 +17,7 @@ Deno.test("cliInvocation() runs cli.ts with the command's task permissions from 
     "--quiet",
     "--allow-read",
     "--allow-write",
+    "--unstable-lazy-dynamic-imports",
     CLI,
     "ingest",
     "--kb",
@@ -38,6 +39,7 @@ Deno.test("cliInvocation() runs cli.ts with the command's task permissions from 
   assert.deepEqual(narrow.args.slice(3), [
     "--allow-read",
     "--allow-write=/tmp/x",
+    "--unstable-lazy-dynamic-imports",
     "/repo/cli.ts",
     "rebuild",
     "b.txt",
