@@ -168,8 +168,21 @@ export async function runProgram(args: string[]): Promise<number> {
     writeStdout(JSON.stringify(await probePermissions(file)) + "\n");
     return 0;
   }
+  await preload(args);
   await revokeUnneeded(args);
   return await main(args);
+}
+
+/**
+ * Loads the module of the command `args` will run, before the permissions go: the tasks run with
+ * `--unstable-lazy-dynamic-imports`, so a command's modules are read only when it is imported, and
+ * reading them needs read permission, which `help` and `--version` do not keep. A module that
+ * cannot load is left for `main` to report.
+ */
+async function preload(args: readonly string[]): Promise<void> {
+  const name = args[0] === "help" ? args[1] : args[0];
+  if (name === undefined || !Object.hasOwn(COMMANDS, name)) return;
+  await COMMANDS[name]!.load().catch(() => {});
 }
 
 if (import.meta.main) {
