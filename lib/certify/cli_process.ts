@@ -24,14 +24,25 @@ import { fromFileUrl, isDenoExecutable } from "../core/path.ts";
  * program, like the calibration), so that a command run as a process gets exactly what its task
  * gets: the one definition of "exact permissions".
  */
-export const COMMAND_PERMISSIONS: Readonly<Record<string, readonly string[]>> = Object.fromEntries(
-  Object.entries(denoJson.tasks as Record<string, { command: string }>)
-    .filter(([, task]) => /\bcli\.ts\s+\w/.test(task.command))
-    .map(([name, task]) => [
-      name,
-      task.command.split(/\s+/).filter((w) => /^--(allow|deny)-/.test(w)),
-    ]),
+export const COMMAND_PERMISSIONS: Readonly<Record<string, readonly string[]>> = taskFlags(
+  /^--(allow|deny)-/,
 );
+
+/**
+ * The other flags each command's task runs `cli.ts` with from source (`--unstable-lazy-dynamic-
+ * imports`: without it Deno reads and analyses every command's modules, which `cli.ts` names in
+ * dynamic imports, before running the one asked for), read from `deno.json` like the permissions.
+ */
+const COMMAND_SOURCE_FLAGS: Readonly<Record<string, readonly string[]>> = taskFlags(/^--unstable-/);
+
+/** The flags matching `pattern` of every `deno task` that runs `cli.ts COMMAND`, by task name. */
+function taskFlags(pattern: RegExp): Record<string, readonly string[]> {
+  return Object.fromEntries(
+    Object.entries(denoJson.tasks as Record<string, { command: string }>)
+      .filter(([, task]) => /\bcli\.ts\s+\w/.test(task.command))
+      .map(([name, task]) => [name, task.command.split(/\s+/).filter((w) => pattern.test(w))]),
+  );
+}
 
 /**
  * Narrows write permission to the given folders: `--allow-write` becomes
@@ -121,12 +132,10 @@ export function cliInvocation(
   }
   const program = options.cliPath ?? sourceCliPath();
   const bundle = /\.[cm]?js$/.test(program);
-  // From source, as the tasks do: Deno would otherwise read and analyse every command's modules
-  // (cli.ts names them in dynamic imports) before running the one asked for.
-  const lazy = bundle ? [] : ["--unstable-lazy-dynamic-imports"];
+  const source = bundle ? [] : COMMAND_SOURCE_FLAGS[name] ?? [];
   return {
     command: exec,
-    args: ["run", "--no-prompt", "--quiet", ...permissions, ...lazy, program, ...args],
+    args: ["run", "--no-prompt", "--quiet", ...permissions, ...source, program, ...args],
     mode: bundle ? "bundle" : "source",
   };
 }

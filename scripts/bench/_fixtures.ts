@@ -6,6 +6,7 @@
  */
 
 import { sha256Hex } from "../../lib/core/sha256.ts";
+import { cliInvocation } from "../../lib/certify/cli_process.ts";
 import type { BenchCommand, BenchContext } from "./_harness.ts";
 
 /** Paths of a generated BootPack and its KB. */
@@ -69,34 +70,24 @@ export async function writeBootPack(dir: string, n: number, pad = 40): Promise<G
  * @returns The command.
  */
 export function gateCommand(ctx: BenchContext, command: string, bootpack: string): BenchCommand {
-  return {
-    label: `bootpack ${command}`,
-    argv: [...taskArgv(ctx, command), bootpack],
-  };
+  return { label: `bootpack ${command}`, argv: cliArgv(ctx, [command, bootpack]) };
+}
+
+/** `cli.ts ARGS` as its task runs it (`cliInvocation`: the task's flags from deno.json). */
+function cliArgv(ctx: BenchContext, args: readonly string[]): string[] {
+  const inv = cliInvocation(args, { execPath: ctx.deno, cliPath: `${ctx.root}/cli.ts` });
+  return [inv.command, ...inv.args];
 }
 
 /**
- * The command line of a `cli.ts` task in deno.json (its flags as written there), with the
- * repository's `cli.ts` and the bench's deno: the bench runs what a user's `deno task` runs.
- */
-function taskArgv(ctx: BenchContext, name: string): string[] {
-  const config = JSON.parse(Deno.readTextFileSync(`${ctx.root}/deno.json`)) as {
-    tasks: Record<string, { command: string }>;
-  };
-  const words = config.tasks[name]!.command.split(" ");
-  const at = words.indexOf("cli.ts");
-  return [ctx.deno, ...words.slice(1, at), `${ctx.root}/cli.ts`, ...words.slice(at + 1)];
-}
-
-/**
- * `deno run <permissions> cli.ts proofpack <args>` with the permissions of the `proofpack` task
- * in deno.json, so that the bench runs export and verify as a user's `deno task proofpack` does
- * (export bundles the pack's tool with `deno` and reads `SOURCE_DATE_EPOCH`).
+ * `cli.ts proofpack <args>` with the permissions of the `proofpack` task in deno.json, so that
+ * the bench runs export and verify as a user's `deno task proofpack` does (export bundles the
+ * pack's tool with `deno` and reads `SOURCE_DATE_EPOCH`).
  *
  * @param ctx The bench context (deno, repository root).
  * @param args Arguments after `proofpack`.
  * @returns The command line.
  */
 export function proofpackArgv(ctx: BenchContext, args: readonly string[]): string[] {
-  return [...taskArgv(ctx, "proofpack"), ...args];
+  return cliArgv(ctx, ["proofpack", ...args]);
 }
