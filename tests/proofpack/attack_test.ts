@@ -251,7 +251,7 @@ Deno.test("attack: an unreadable extra folder fails replay.sh run as an unprivil
       stderr: "piped",
     }).output();
     const stderr = new TextDecoder().decode(out.stderr);
-    assert(out.code === 1 && stderr.includes("cannot list"), stderr);
+    assert(out.code === 1 && stderr.includes("cannot list the whole pack"), stderr);
     // Root reads it anyway, and the other verifiers still refuse the extra folder.
     allFail(await allFour(pack));
   });

@@ -106,8 +106,7 @@ dups=$(tr '[:upper:]' '[:lower:]' <"$work/listed" | sort | uniq -d | head -n 5)
 [[ -z $dups ]] || give_up "$sums: lists a path twice (or twice but for case): ${dups//$'\n'/, }"
 
 # 2. The pack's tree, lstat only: errors from find are failures, not silence.
-# walk_tree DIR WHERE: lists DIR's regular files and folders (sorted, in $work/files and
-# $work/dirs), every other kind a problem, then every file not listed and folder not needed.
+# A folder is needed only if it holds a listed file.
 awk '{ p = $0; while (sub(/\/[^\/]*$/, "", p)) print p }' "$work/listed" | sort -u >"$work/needed"
 # Each kind named up to 100 times, then counted (a sums file may list a million files).
 report_each() {
@@ -116,21 +115,24 @@ report_each() {
   while IFS= read -r rel; do problem "$kind: $rel"; done < <(head -n 100 -- "$file")
   if [[ $n -gt 100 ]]; then problem "$((n - 100)) more $kind"; fi
 }
+# walk_tree DIR NAME SUFFIX: lists DIR's regular files and folders (sorted, in $work/files and
+# $work/dirs), every other kind a problem (SUFFIX appended), then every file not listed and every
+# folder not needed.
 walk_tree() {
-  local dir=$1 where=$2 entry kind rel
+  local dir=$1 name=$2 where=$3 entry kind rel
   : >"$work/files"
   : >"$work/dirs"
   if ! find "$dir" -mindepth 1 -printf '%y %P\0' >"$work/tree" 2>"$work/find_err"; then
     while IFS= read -r line; do problem "cannot list: $line"; done <"$work/find_err"
-    problem "cannot list the whole $where"
+    problem "cannot list the whole $name"
   fi
   while IFS= read -r -d '' entry; do
-  kind=${entry%% *}
-  rel=${entry#* }
-  if [[ $rel == *[[:cntrl:]]* ]]; then
-    problem "unsafe name (control character): ${rel@Q}"
-    continue
-  fi
+    kind=${entry%% *}
+    rel=${entry#* }
+    if [[ $rel == *[[:cntrl:]]* ]]; then
+      problem "unsafe name (control character): ${rel@Q}"
+      continue
+    fi
     case $kind in
       f) [[ $rel == "$sums" ]] || printf '%s\n' "$rel" >>"$work/files" ;;
       d) printf '%s\n' "$rel" >>"$work/dirs" ;;
@@ -144,11 +146,10 @@ walk_tree() {
   comm -23 -- "$work/listed" "$work/files" >"$work/missing"
   report_each extra "$work/extra"
   report_each missing "$work/missing"
-  # A folder is needed only if it holds a listed file.
   sort -o "$work/dirs" -- "$work/dirs"
   while IFS= read -r rel; do problem "extra folder: $rel/$where"; done < <(comm -13 -- "$work/needed" "$work/dirs")
 }
-walk_tree "$pack" ""
+walk_tree "$pack" pack ""
 stop_if_problems "in the pack's files"
 
 # 3. Every listed file taken once into the copy, without following or opening anything but a
@@ -156,7 +157,7 @@ stop_if_problems "in the pack's files"
 if ! (cd -- "$pack" && tr '\n' '\0' <"$work/listed" | xargs -0 -r cp -RP --parents -t "$copy" --) 2>"$work/cp_err"; then
   while IFS= read -r line; do problem "cannot copy: $line"; done < <(head -n 20 -- "$work/cp_err")
 fi
-walk_tree "$copy" " (swapped in after the walk?)"
+walk_tree "$copy" "private copy" " (swapped in after the walk?)"
 stop_if_problems "in the pack's files"
 chmod -R a-w -- "$copy"
 # Every SHA256, then MANIFEST.json (read token by token: no dependence on its layout).
