@@ -6,8 +6,9 @@
 #
 # Reads SHA256SUMS.txt (strict UTF-8 without BOM), applies export's name rules, walks the pack
 # without following links (a reparse point, a special file, an extra file or an extra folder
-# fails), then hashes every listed file, each opened once: its size, and the bytes of MANIFEST.json
-# and the DSSE envelope checked below, come from that one read. Names are compared ordinally.
+# fails), then hashes every listed file, each opened once and checked to be the walked file (its
+# size included); the bytes of MANIFEST.json and the DSSE envelope checked below come from that one
+# read. Names are compared ordinally.
 # -Root HEX: the root digest recorded at export (SHA256 of SHA256SUMS.txt) must match.
 # -PubKey PUB.pem: the DSSE envelope statement.intoto.dsse.json must be signed by this key
 # (PowerShell 7 only: on Windows PowerShell 5.1 the signature cannot be checked and this fails).
@@ -220,15 +221,14 @@ if ($bad -gt 0) {
   Fail ('FAIL: ' + $bad + ' problem(s) in the pack' + [char]39 + 's files')
 }
 
-# 4. Every SHA256, each file opened once, read-only; its size from the same handle, and the bytes
-#    of MANIFEST.json and the DSSE envelope kept, so what is checked below is what was hashed. The
-#    opened file must be the walked one (CHANGED otherwise): on PowerShell 7 the handle's own
+# 4. Every SHA256, each file opened once, read-only; the bytes of MANIFEST.json and the DSSE
+#    envelope kept, so what is checked below is what was hashed. The opened file must be the walked
+#    one, size included (so the walk's sizes are the files' sizes below) (CHANGED otherwise): on PowerShell 7 the handle's own
 #    creation and write times (.NET 7+), on 5.1 the size, and on both the path looked at again
 #    after the read (still no link, same write time). .NET's File.Open follows a link and waits on
 #    a FIFO swapped in after the walk: these checks catch the link; a FIFO (Linux only) stalls.
 $sep = [string][System.IO.Path]::DirectorySeparatorChar
 $ok = 0
-$sizes = New-Object -TypeName 'System.Collections.Generic.Dictionary[string,long]' -ArgumentList @([System.StringComparer]::Ordinal)
 $kept = New-Object -TypeName 'System.Collections.Generic.Dictionary[string,byte[]]' -ArgumentList @([System.StringComparer]::Ordinal)
 foreach ($rel in $order) {
   $full = [System.IO.Path]::Combine($Pack, $rel.Replace('/', $sep))
@@ -250,11 +250,9 @@ foreach ($rel in $order) {
         $buffer = New-Object -TypeName System.IO.MemoryStream
         $stream.CopyTo($buffer)
         $kept[$rel] = $buffer.ToArray()
-        $sizes[$rel] = $kept[$rel].LongLength
         $hash = [System.BitConverter]::ToString($sha.ComputeHash($kept[$rel])).Replace('-', '')
       } else {
         $hash = [System.BitConverter]::ToString($sha.ComputeHash($stream)).Replace('-', '')
-        $sizes[$rel] = $stream.Position
       }
     } finally {
       $stream.Dispose()
@@ -300,7 +298,7 @@ foreach ($entry in $claimed) {
     $bad = $bad + 1
     continue
   }
-  $size = $sizes[$rel]
+  $size = $stamps[$rel][0]
   if (-not [string]::Equals([string]$entry.sha256, $expected[$rel], [System.StringComparison]::OrdinalIgnoreCase) -or [string]$entry.size -ne [string]$size) {
     Write-Output ('INVALID: MANIFEST.json gives ' + $rel + ' another SHA256 or size')
     $bad = $bad + 1
