@@ -32,7 +32,8 @@ export const PURE_EXTERNAL: readonly string[] = ["npm:jsonc-parser", "node:crypt
 export const LAYERS: readonly Layer[] = [
   {
     path: "lib/core",
-    owns: "diagnostics, errors, escaping, UTF-8, SHA-256, paths, retry; calibration (does I/O)",
+    owns:
+      "diagnostics, errors, escaping, UTF-8, SHA-256, paths, program form, retry; calibration (I/O)",
     mayImport: ["budgets/calibration.json"],
     pure: true,
   },

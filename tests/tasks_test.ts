@@ -1,6 +1,7 @@
-import { deepEqual, match, ok } from "node:assert/strict";
+import { deepEqual, equal, match, ok } from "node:assert/strict";
 import { ROOT, withTempDir } from "./_helpers.ts";
 import { cliInvocation } from "../lib/certify/cli_process.ts";
+import { TASK_BUILD_DIR, TASK_BUILD_ENTRY } from "../lib/core/program.ts";
 
 const config = JSON.parse(await Deno.readTextFile(`${ROOT}/deno.json`));
 const tasks: Record<string, { command: string }> = config.tasks;
@@ -94,31 +95,188 @@ Deno.test("the README's two commands: the Deno that .ci/run installs, then the t
   deepEqual(Deno.version.deno, version, "the tests run on the Deno the README installs");
 });
 
-/** The modules Deno reads to start `deno <words> COMMAND --help` (from its debug log). */
-async function modulesRead(words: readonly string[], command: string): Promise<string[]> {
-  const at = words.indexOf("cli.ts");
+/** The files of the tasks' build Deno reads to start `deno <words> COMMAND --help` (debug log). */
+async function buildFilesRead(words: readonly string[], command: string): Promise<string[]> {
+  const at = words.indexOf(TASK_BUILD_ENTRY);
   const out = await new Deno.Command(Deno.execPath(), {
-    args: [...words.slice(1, at), "--log-level=debug", `${ROOT}/cli.ts`, command, "--help"],
+    args: [
+      ...words.slice(1, at),
+      "--log-level=debug",
+      `${ROOT}/${TASK_BUILD_ENTRY}`,
+      command,
+      "--help",
+    ],
     cwd: ROOT,
     stdout: "null",
     stderr: "piped",
   }).output();
   const log = new TextDecoder().decode(out.stderr);
-  return [...log.matchAll(/fetch_no_follow - specifier: file:\/\/\/\S*?\/(cli\/\S+\.ts)/g)]
-    .map((m) => m[1]!);
+  return [...log.matchAll(/fetch_no_follow - specifier: file:\/\/\/\S*?\/dist\/tasks\/(\S+)\.js/g)]
+    .map((m) => m[1]!.replace(/-[A-Z0-9]+$/, ""));
 }
 
-Deno.test("a task reads the modules of its own command only, not every command's", async () => {
+/** The CLI's tasks: every task whose command runs the program. */
+const cliTasks = Object.entries(tasks).filter(([, t]) =>
+  t.command.includes(` ${TASK_BUILD_ENTRY} `)
+);
+
+Deno.test("every command's task runs the tasks' build, after deno task build", () => {
+  const names = cliTasks.map(([name]) => name).sort();
+  deepEqual(names, [
+    "acceptance",
+    "certify",
+    "demo",
+    "ingest",
+    "keygen",
+    "proofpack",
+    "rebuild",
+    "selftest",
+  ]);
+  for (const [name, task] of cliTasks) {
+    deepEqual((task as { dependencies?: string[] }).dependencies, ["build"], name);
+    ok(!/\bcli\.ts\b/.test(task.command), name);
+  }
+});
+
+Deno.test("the build's inputs (deno.json files) hold every module the program loads", async () => {
+  const build = tasks["build"] as { command: string; files: string[]; output: string[] };
+  deepEqual(build.output, [`${TASK_BUILD_DIR}/**/*`]);
+  const covers = (path: string): boolean =>
+    build.files.some((f) => f.endsWith("/**/*") ? path.startsWith(f.slice(0, -4)) : path === f);
+  const info = await new Deno.Command(Deno.execPath(), {
+    args: ["info", "--json", "cli.ts"],
+    cwd: ROOT,
+    stdout: "piped",
+    stderr: "null",
+  }).output();
+  ok(info.success);
+  const local =
+    (JSON.parse(new TextDecoder().decode(info.stdout)).modules as { specifier: string }[])
+      .map((m) => m.specifier)
+      .filter((s) => s.startsWith("file://"))
+      .map((s) => decodeURIComponent(new URL(s).pathname).slice(ROOT.length + 1));
+  ok(local.length > 60, local.join());
+  deepEqual(local.filter((p) => !covers(p)), []);
+  // The script that builds, the lock file (npm packages bundled in) and the config too.
+  for (const f of ["scripts/build.ts", "deno.lock", "deno.json"]) ok(covers(f), f);
+});
+
+Deno.test("the tasks' build gives the gates' output of the source, byte for byte", async () => {
+  const entry = `${ROOT}/${TASK_BUILD_ENTRY}`;
+  ok(
+    await Deno.stat(entry).then((s) => s.isFile, () => false),
+    `${entry} is missing: run deno task build (deno task test does it first)`,
+  );
+  const map = `\\\\DS-918\\kb=${ROOT}/examples`;
+  for (const command of ["acceptance", "selftest"]) {
+    for (const extra of [[], ["--json", "--strict"]]) {
+      const args = [command, `${ROOT}/examples/bootpack.txt`, "--map", map, ...extra];
+      const run = async (program: string) => {
+        const inv = cliInvocation(args, { cliPath: program });
+        const o = await new Deno.Command(inv.command, {
+          args: [...inv.args],
+          stdout: "piped",
+          stderr: "piped",
+        })
+          .output();
+        return [o.code, new TextDecoder().decode(o.stdout), new TextDecoder().decode(o.stderr)];
+      };
+      deepEqual(await run(entry), await run(`${ROOT}/cli.ts`), args.join(" "));
+    }
+  }
+});
+
+Deno.test("a task reads the files of its own command only, not every command's", async () => {
   const words = tasks["acceptance"]!.command.split(" ");
-  const read = await modulesRead(words, "acceptance");
-  ok(read.includes("cli/acceptance.ts"), read.join());
-  ok(!read.includes("cli/certify.ts") && !read.includes("cli/proofpack.ts"), read.join());
+  const read = await buildFilesRead(words, "acceptance");
+  ok(read.includes("cli") && read.includes("acceptance"), read.join());
+  ok(!read.includes("certify") && !read.includes("proofpack"), read.join());
   // The control: without --unstable-lazy-dynamic-imports, Deno reads the whole program first.
-  const eager = await modulesRead(
+  const eager = await buildFilesRead(
     words.filter((w) => w !== "--unstable-lazy-dynamic-imports"),
     "acceptance",
   );
-  ok(eager.includes("cli/certify.ts"), eager.join());
-  // certify's child processes run the same way.
+  ok(eager.includes("certify"), eager.join());
+  // certify's child processes run the same way, from source too.
   ok(cliInvocation(["acceptance", "b.txt"]).args.includes("--unstable-lazy-dynamic-imports"));
+});
+
+/** Runs `deno task NAME ARGS` in `cwd` with `env`: exit code, stdout, stderr. */
+async function task(
+  cwd: string,
+  env: Record<string, string>,
+  ...args: string[]
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  const o = await new Deno.Command(Deno.execPath(), {
+    args: ["task", ...args],
+    cwd,
+    env: { ...env, NO_COLOR: "1" },
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const text = (b: Uint8Array): string => new TextDecoder().decode(b);
+  return { code: o.code, stdout: text(o.stdout), stderr: text(o.stderr) };
+}
+
+Deno.test("a task runs what the sources say: a changed source is built again before it runs", async () => {
+  await withTempDir(async (dir) => {
+    // A copy of the tree the build reads, and a DENO_DIR of its own (the task cache lives there).
+    const tree = `${dir}/tree`;
+    await Deno.mkdir(`${tree}/scripts`, { recursive: true });
+    for (
+      const f of ["cli.ts", "cli", "lib", "budgets", "deno.json", "deno.lock", "scripts/build.ts"]
+    ) {
+      const cp = await new Deno.Command("cp", { args: ["-R", `${ROOT}/${f}`, `${tree}/${f}`] })
+        .output();
+      ok(cp.success, f);
+    }
+    const info = JSON.parse(
+      new TextDecoder().decode(
+        (await new Deno.Command(Deno.execPath(), { args: ["info", "--json"] }).output()).stdout,
+      ),
+    );
+    const denoDir = `${dir}/deno_dir`;
+    await Deno.mkdir(denoDir);
+    ok(
+      (await new Deno.Command("cp", { args: ["-R", info.npmCache, `${denoDir}/npm`] }).output())
+        .success,
+    );
+    const env = { DENO_DIR: denoDir };
+
+    const first = await task(tree, env, "acceptance", "--help");
+    equal(first.code, 0, first.stderr);
+    match(first.stdout, /^Usage: bootpack acceptance /);
+    match(first.stderr, /Task build deno run .*scripts\/build\.ts\n/);
+    const again = await task(tree, env, "acceptance", "--help");
+    match(again.stderr, /Task build .*\(cached, inputs unchanged\)/);
+
+    // Change the help text in the source: the next task builds again and prints it.
+    const gate = `${tree}/cli/gate.ts`;
+    const source = await Deno.readTextFile(gate);
+    ok(source.includes("Usage: bootpack ${command} <BOOTPACK>"));
+    await Deno.writeTextFile(
+      gate,
+      source.replace(
+        "Usage: bootpack ${command} <BOOTPACK>",
+        "Usage: CHANGED ${command} <BOOTPACK>",
+      ),
+    );
+    const changed = await task(tree, env, "acceptance", "--help");
+    equal(changed.code, 0, changed.stderr);
+    ok(!/\(cached/.test(changed.stderr), changed.stderr);
+    match(changed.stdout, /^Usage: CHANGED acceptance /);
+
+    // A build removed or edited by hand is put back as the sources made it.
+    await Deno.remove(`${tree}/${TASK_BUILD_DIR}`, { recursive: true });
+    match((await task(tree, env, "acceptance", "--help")).stdout, /^Usage: CHANGED acceptance /);
+    const entry = `${tree}/${TASK_BUILD_ENTRY}`;
+    const built = await Deno.readTextFile(entry);
+    await Deno.writeTextFile(
+      entry,
+      built.replace("Deno.exit(await runProgram(Deno.args));", "Deno.exit(0);"),
+    );
+    const restored = await task(tree, env, "acceptance", "--help");
+    match(restored.stdout, /^Usage: CHANGED acceptance /);
+    equal(await Deno.readTextFile(entry), built);
+  });
 });

@@ -1,10 +1,11 @@
 /**
- * Runs this program's own CLI as a separate process, the one place that knows how: from source,
- * `deno run --no-prompt <exact permissions> <repo>/cli.ts …` (the repository found from the main
- * module); as the bundle (`deno run … bootpack.js`), `deno run --no-prompt <exact permissions>
- * bootpack.js …`; from a compiled binary (`bootpack`, whose permissions are built in), the binary
- * itself. Used by the stress and certification gates, which must measure and judge commands as a
- * user runs them.
+ * Runs this program's own CLI as a separate process, the one place that knows how: as the tasks
+ * run it, `deno run --no-prompt <the task's flags> <repo>/dist/tasks/cli.js …` (the tasks' build,
+ * `deno task build`) or, from source, the same with `<repo>/cli.ts` (the repository found from the
+ * main module); as the bundle (`deno run … bootpack.js`), `deno run --no-prompt <exact
+ * permissions> bootpack.js …`; from a compiled binary (`bootpack`, whose permissions are built
+ * in), the binary itself. Used by the stress and certification gates, which must measure and judge
+ * commands as a user runs them.
  *
  * A compiled binary cannot narrow a permission for its child: it carries the union of the
  * commands' permissions, and Deno can revoke a grant but not narrow it (revoking one path of a
@@ -18,6 +19,7 @@
 
 import denoJson from "../../deno.json" with { type: "json" };
 import { fromFileUrl, isDenoExecutable } from "../core/path.ts";
+import { programForm, TASK_BUILD_ENTRY } from "../core/program.ts";
 
 /**
  * The permissions each command's `deno task` grants, read from `deno.json` (built into the
@@ -29,17 +31,21 @@ export const COMMAND_PERMISSIONS: Readonly<Record<string, readonly string[]>> = 
 );
 
 /**
- * The other flags each command's task runs `cli.ts` with from source (`--unstable-lazy-dynamic-
- * imports`: without it Deno reads and analyses every command's modules, which `cli.ts` names in
- * dynamic imports, before running the one asked for), read from `deno.json` like the permissions.
+ * The other flags each command's task runs the program with, read from `deno.json` like the
+ * permissions: `--unstable-lazy-dynamic-imports` (without it Deno reads and analyses every
+ * command's modules, which `cli.ts` names in dynamic imports, before running the one asked for)
+ * and `--v8-flags=--no-lazy` (every function compiled with its module, so that V8's code cache
+ * holds them all and a run compiles none). The one-file bundle runs without them.
  */
-const COMMAND_SOURCE_FLAGS: Readonly<Record<string, readonly string[]>> = taskFlags(/^--unstable-/);
+const COMMAND_RUN_FLAGS: Readonly<Record<string, readonly string[]>> = taskFlags(
+  /^--unstable-|^--v8-flags=/,
+);
 
-/** The flags matching `pattern` of every `deno task` that runs `cli.ts COMMAND`, by task name. */
+/** The flags matching `pattern` of every `deno task` that runs the CLI's COMMAND, by task name. */
 function taskFlags(pattern: RegExp): Record<string, readonly string[]> {
   return Object.fromEntries(
     Object.entries(denoJson.tasks as Record<string, { command: string }>)
-      .filter(([, task]) => /\bcli\.ts\s+\w/.test(task.command))
+      .filter(([, task]) => task.command.includes(` ${TASK_BUILD_ENTRY} `))
       .map(([name, task]) => [name, task.command.split(/\s+/).filter((w) => pattern.test(w))]),
   );
 }
@@ -74,10 +80,10 @@ export interface CliInvocation {
   /** Its arguments. */
   readonly args: readonly string[];
   /**
-   * `source` when run with `deno run cli.ts`, `bundle` with `deno run bootpack.js`, `binary` when
-   * the compiled program runs itself.
+   * `build` when run as the tasks run it (`deno run dist/tasks/cli.js`), `source` with `deno run
+   * cli.ts`, `bundle` with `deno run bootpack.js`, `binary` when the compiled program runs itself.
    */
-  readonly mode: "source" | "bundle" | "binary";
+  readonly mode: "build" | "source" | "bundle" | "binary";
 }
 
 /** Options of {@linkcode cliInvocation}. */
@@ -86,7 +92,11 @@ export interface CliInvocationOptions {
   readonly permissions?: readonly string[];
   /** The running executable. Default `Deno.execPath()`. */
   readonly execPath?: string;
-  /** `cli.ts` when run from source. Default: the main module when it is `cli.ts`, else this source tree's. */
+  /**
+   * The program `deno run` runs: a `cli.ts`, the tasks' `dist/tasks/cli.js` or a one-file bundle.
+   * Default: the running program (the main module when it is `cli.ts` or the tasks' build, the
+   * bundle this module is part of), else this source tree's `cli.ts` (a script, a test).
+   */
   readonly cliPath?: string;
 }
 
@@ -130,14 +140,27 @@ export function cliInvocation(
   if (permissions === undefined) {
     throw new TypeError(`Cannot run the CLI "${name}": no permissions known for this command`);
   }
-  const program = options.cliPath ?? sourceCliPath();
-  const bundle = /\.[cm]?js$/.test(program);
-  const source = bundle ? [] : COMMAND_SOURCE_FLAGS[name] ?? [];
+  const program = options.cliPath ?? runningCliPath();
+  const mode = programMode(program);
+  // From source, the V8 flags are left out: the source modules' code cache is shared with every
+  // other run of them (tests, scripts), and a cache made under other flags is thrown away.
+  const flags = mode === "bundle"
+    ? []
+    : (COMMAND_RUN_FLAGS[name] ?? []).filter((f) =>
+      mode === "build" || f.startsWith("--unstable-")
+    );
   return {
     command: exec,
-    args: ["run", "--no-prompt", "--quiet", ...permissions, ...source, program, ...args],
-    mode: bundle ? "bundle" : "source",
+    args: ["run", "--no-prompt", "--quiet", ...permissions, ...flags, program, ...args],
+    mode,
   };
+}
+
+/** The form a program path names: the tasks' build, a one-file bundle, else a source `cli.ts`. */
+function programMode(program: string): "build" | "source" | "bundle" {
+  const slashed = program.replaceAll("\\", "/");
+  if (slashed.endsWith(`/${TASK_BUILD_ENTRY}`) || slashed === TASK_BUILD_ENTRY) return "build";
+  return /\.[cm]?js$/.test(program) ? "bundle" : "source";
 }
 
 /** A child process that cannot be confined as asked (a compiled binary cannot narrow). */
@@ -156,26 +179,17 @@ export class ConfinementError extends Error {
 }
 
 /**
- * What to run with `deno run`: the main module itself when it is `cli.ts`; the bundle when this
- * module is part of one (in the bundle every module is one file, so this module's URL is the
- * bundle's: it reads nothing of a source tree); else the `cli.ts` of the source tree this module
- * belongs to (a script under `scripts/`, a test under `tests/`). A compiled binary never gets
- * here: it runs itself.
+ * What to run with `deno run`: the main module itself when it is `cli.ts`; else as this module
+ * was loaded (`programForm`): the tasks' build it is part of, the bundle it is part of (in the
+ * bundle every module is one file: it reads nothing of a source tree), or the `cli.ts` of the
+ * source tree it belongs to (a script under `scripts/`, a test under `tests/`). A compiled binary
+ * never gets here: it runs itself.
  */
-function sourceCliPath(): string {
+function runningCliPath(): string {
   const main = Deno.mainModule;
-  const here = new URL(import.meta.url);
-  const bundled = here.protocol === "file:" &&
-    !here.pathname.endsWith("/lib/certify/cli_process.ts");
-  const url = main.endsWith("/cli.ts")
-    ? new URL(main)
-    : bundled
-    ? here
-    : new URL("../../cli.ts", import.meta.url);
-  if (url.protocol !== "file:") {
-    throw new TypeError(`Cannot locate the CLI "${url.href}": not a local file`);
-  }
-  return fromFileUrl(url);
+  if (main.startsWith("file:") && main.endsWith("/cli.ts")) return fromFileUrl(main);
+  const form = programForm(import.meta.url, "lib/certify/cli_process.ts");
+  return form.kind === "bundle" ? form.file : form.cli;
 }
 
 /**

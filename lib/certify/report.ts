@@ -132,7 +132,7 @@ export interface CertificationReport {
   readonly identification: {
     /** Tool name and version, e.g. `bootpack 0.1.0`. */
     readonly tool: string;
-    /** `source` (deno run cli.ts) or `binary` (compiled). */
+    /** `build` (the tasks: deno run dist/tasks/cli.js), `source` (deno run cli.ts), `bundle` or `binary`. */
     readonly mode: string;
     /** ISO 8601 UTC date and time the certification started. */
     readonly date: string;

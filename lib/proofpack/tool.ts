@@ -4,7 +4,8 @@
  *
  * Where the bundle comes from, by how the program runs:
  * - as the bundle (`deno run … bootpack.js`): the running file itself, read once;
- * - from source (`deno run … cli.ts`): `deno bundle` of the source tree, cached under
+ * - from source (`deno run … cli.ts`) or as the tasks run it (`deno run … dist/tasks/cli.js`, the
+ *   tasks' build of the source tree): `deno bundle` of the source tree, cached under
  *   `dist/cache/` by the digest of the source files, the Deno version and the commit, so that only
  *   the first export after a change pays for the build;
  * - as a compiled binary: the bundle built into it with `deno compile --include dist/bootpack.js`,
@@ -18,6 +19,7 @@
  */
 
 import { isDenoExecutable } from "../core/path.ts";
+import { type ProgramForm, programForm } from "../core/program.ts";
 import { sha256Hex } from "../core/sha256.ts";
 
 /** Where the tool goes in a pack. */
@@ -279,13 +281,16 @@ async function fromFile(
 }
 
 /**
- * The file the program runs from when it runs as the bundle, else `null`. In the bundle every
- * module is one file, so this module's URL is the bundle's.
+ * The file the program runs from when it runs as the one-file bundle, else `null` (from source or
+ * from the tasks' build, whose source tree is then bundled).
  */
 function runningBundle(): string | null {
-  const url = new URL(import.meta.url);
-  if (url.protocol !== "file:" || url.pathname.endsWith("/lib/proofpack/tool.ts")) return null;
-  return decodeURIComponent(url.pathname).replace(/^\/([A-Za-z]:\/)/, "$1");
+  const form = thisForm();
+  return form.kind === "bundle" ? form.file : null;
+}
+
+function thisForm(): ProgramForm {
+  return programForm(import.meta.url, "lib/proofpack/tool.ts");
 }
 
 function utf8(text: string): Uint8Array {
@@ -296,9 +301,11 @@ function isCompiled(): boolean {
   return !isDenoExecutable(Deno.execPath());
 }
 
+/** The source tree of the program: the one it runs from, or the one its tasks' build was built from. */
 function sourceDir(): string {
-  return decodeURIComponent(new URL("../..", import.meta.url).pathname)
-    .replace(/^\/([A-Za-z]:\/)/, "$1").replace(/\/$/, "");
+  const form = thisForm();
+  if (form.kind === "bundle") throw new ToolError(`The bundle "${form.file}" has no source tree`);
+  return form.root;
 }
 
 /** The source files the bundle is built from, hashed by path and content. */

@@ -7,6 +7,7 @@
 
 import { sha256Hex } from "../../lib/core/sha256.ts";
 import { cliInvocation } from "../../lib/certify/cli_process.ts";
+import { TASK_BUILD_ENTRY } from "../../lib/core/program.ts";
 import type { BenchCommand, BenchContext } from "./_harness.ts";
 
 /** Paths of a generated BootPack and its KB. */
@@ -62,25 +63,34 @@ export async function writeBootPack(dir: string, n: number, pad = 40): Promise<G
 }
 
 /**
- * The command that runs one read-only gate from source, as its deno task does.
+ * The command that runs one read-only gate as its deno task does: the tasks' build
+ * (`dist/tasks/cli.js`, which `deno task bench` builds first) with the task's flags; or, with
+ * `program`, that program (`cli.ts` from source, a copy of the build).
  *
  * @param ctx The bench context (deno, repository root).
  * @param command `acceptance` or `selftest`.
  * @param bootpack The BootPack.
+ * @param program The program to run instead of the tasks' build.
  * @returns The command.
  */
-export function gateCommand(ctx: BenchContext, command: string, bootpack: string): BenchCommand {
-  return { label: `bootpack ${command}`, argv: cliArgv(ctx, [command, bootpack]) };
+export function gateCommand(
+  ctx: BenchContext,
+  command: string,
+  bootpack: string,
+  program?: string,
+): BenchCommand {
+  return { label: `bootpack ${command}`, argv: cliArgv(ctx, [command, bootpack], program) };
 }
 
-/** `cli.ts ARGS` as its task runs it (`cliInvocation`: the task's flags from deno.json). */
-function cliArgv(ctx: BenchContext, args: readonly string[]): string[] {
-  const inv = cliInvocation(args, { execPath: ctx.deno, cliPath: `${ctx.root}/cli.ts` });
+/** The program with ARGS as its task runs it (`cliInvocation`: the task's flags from deno.json). */
+function cliArgv(ctx: BenchContext, args: readonly string[], program?: string): string[] {
+  const cliPath = program ?? `${ctx.root}/${TASK_BUILD_ENTRY}`;
+  const inv = cliInvocation(args, { execPath: ctx.deno, cliPath });
   return [inv.command, ...inv.args];
 }
 
 /**
- * `cli.ts proofpack <args>` with the permissions of the `proofpack` task in deno.json, so that
+ * `proofpack <args>` with the program and flags of the `proofpack` task in deno.json, so that
  * the bench runs export and verify as a user's `deno task proofpack` does (export bundles the
  * pack's tool with `deno` and reads `SOURCE_DATE_EPOCH`).
  *

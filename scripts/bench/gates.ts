@@ -1,6 +1,6 @@
 /**
- * Benchmarks of the read-only gates: acceptance and selftest against Deno's own start-up, and how
- * their cost grows with the KB.
+ * Benchmarks of the read-only gates: acceptance and selftest, as their tasks run them (the tasks'
+ * build), against Deno's own start-up, and how their cost grows with the KB.
  *
  * @module
  */
@@ -14,6 +14,7 @@ import {
   summarise,
 } from "./_harness.ts";
 import { gateCommand, writeBootPack } from "./_fixtures.ts";
+import { TASK_BUILD_DIR, TASK_BUILD_ENTRY } from "../../lib/core/program.ts";
 
 /** The gates suite. */
 export const suite: BenchSuite = {
@@ -52,44 +53,51 @@ export const suite: BenchSuite = {
 };
 
 /**
- * Where an `acceptance` on 200 entries spends the time above an empty `deno run`: the same code
- * from a one-file bundle (the share of loading ~25 modules), the gate modules loaded without
- * running anything, and, inside one process, the load, the first run and a warm second run.
+ * Where an `acceptance` on 200 entries spends the time above an empty `deno run`: the same run
+ * from source (`cli.ts`: what the tasks' build saves, Deno reading and transforming each
+ * TypeScript module), the build without `--v8-flags=--no-lazy` (a copy of it, so that the two keep
+ * their own V8 code caches: what compiling every function with its module saves), the gate
+ * modules loaded from source without running anything, and, inside one process, the load, the
+ * first run and a warm second run.
  */
 async function whereTheTimeGoes(
   ctx: BenchContext,
   bootpack: string,
   denoEmpty: BenchCommand,
 ): Promise<BenchResult[]> {
-  // The gate alone (cli.ts would bundle every command, its dynamic imports inlined).
-  const entry = `${ctx.dir}/gate_entry.ts`;
-  await Deno.writeTextFile(
-    entry,
-    `import { main } from "${ctx.root}/cli/gate.ts";\nDeno.exit(await main("acceptance", Deno.args));\n`,
-  );
-  const bundle = `${ctx.dir}/gate_bundle.js`;
-  const built = await new Deno.Command(ctx.deno, {
-    args: ["bundle", "--quiet", entry, "-o", bundle],
-    stdout: "null",
-    stderr: "piped",
-  }).output();
-  if (!built.success) throw new Error(new TextDecoder().decode(built.stderr));
+  const lazyCopy = `${ctx.dir}/lazy/${TASK_BUILD_DIR}`;
+  await Deno.mkdir(lazyCopy, { recursive: true });
+  for await (const e of Deno.readDir(`${ctx.root}/${TASK_BUILD_DIR}`)) {
+    if (e.isFile) {
+      await Deno.copyFile(`${ctx.root}/${TASK_BUILD_DIR}/${e.name}`, `${lazyCopy}/${e.name}`);
+    }
+  }
+  const lazy = gateCommand(ctx, "acceptance", bootpack, `${ctx.dir}/lazy/${TASK_BUILD_ENTRY}`);
   const loadOnly = `${ctx.dir}/load_gate.ts`;
   await Deno.writeTextFile(loadOnly, `import "${ctx.root}/cli/gate.ts";\n`);
   const results: BenchResult[] = [
     await ctx.compare({
-      id: "acceptance200_bundle_vs_deno_empty",
-      title:
-        "acceptance, 200 entries, the gate bundled in one file (deno bundle) / deno run empty file",
+      id: "acceptance200_source_vs_deno_empty",
+      title: "acceptance, 200 entries, from source (deno run cli.ts) / deno run empty file",
       ours: {
-        label: "bundled acceptance",
-        argv: [ctx.deno, "run", "--no-prompt", "--allow-read", bundle, bootpack],
+        ...gateCommand(ctx, "acceptance", bootpack, `${ctx.root}/cli.ts`),
+        label: "acceptance from source",
+      },
+      baseline: denoEmpty,
+    }),
+    await ctx.compare({
+      id: "acceptance200_lazy_vs_deno_empty",
+      title:
+        "acceptance, 200 entries, the build without --v8-flags=--no-lazy / deno run empty file",
+      ours: {
+        label: "acceptance, V8 compiling lazily",
+        argv: lazy.argv.filter((a) => !a.startsWith("--v8-flags=")),
       },
       baseline: denoEmpty,
     }),
     await ctx.compare({
       id: "gate_modules_vs_deno_empty",
-      title: "the gate's modules loaded, nothing run / deno run empty file",
+      title: "the gate's modules loaded from source, nothing run / deno run empty file",
       ours: {
         label: "import cli/gate.ts",
         argv: [ctx.deno, "run", "--no-prompt", "--allow-read", loadOnly],

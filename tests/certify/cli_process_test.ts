@@ -6,6 +6,7 @@ import {
   runCliProcess,
 } from "../../lib/certify/cli_process.ts";
 import { CLI, ROOT } from "../_helpers.ts";
+import { TASK_BUILD_ENTRY } from "../../lib/core/program.ts";
 
 Deno.test("cliInvocation() runs cli.ts with the command's task permissions from source", async () => {
   const inv = cliInvocation(["ingest", "--kb", "kb.json"], { execPath: "/usr/bin/deno" });
@@ -43,6 +44,44 @@ Deno.test("cliInvocation() runs cli.ts with the command's task permissions from 
     "/repo/cli.ts",
     "rebuild",
     "b.txt",
+  ]);
+});
+
+Deno.test("cliInvocation() runs the tasks' build with every flag of the command's task", async () => {
+  const tasks = JSON.parse(await Deno.readTextFile(`${ROOT}/deno.json`)).tasks;
+  for (const name of ["acceptance", "ingest", "certify"]) {
+    const program = `/repo/${TASK_BUILD_ENTRY}`;
+    const inv = cliInvocation([name, "x"], { execPath: "/usr/bin/deno", cliPath: program });
+    assert.equal(inv.mode, "build");
+    // The task's own command line, with --quiet: `deno run FLAGS dist/tasks/cli.js NAME x`.
+    const words = (tasks[name].command as string).split(/\s+/);
+    const flags = words.slice(1, words.indexOf(TASK_BUILD_ENTRY));
+    assert.deepEqual([...inv.args].sort(), ["--quiet", ...flags, program, name, "x"].sort(), name);
+    assert.ok(inv.args.includes("--v8-flags=--no-lazy"), name);
+  }
+  // Windows paths name the build too.
+  const win = cliInvocation(["acceptance", "x"], {
+    execPath: "C:\\deno\\deno.exe",
+    cliPath: "C:\\bp\\dist\\tasks\\cli.js",
+  });
+  assert.equal(win.mode, "build");
+  // From source the V8 flags stay out (the source modules' code cache is shared with the tests),
+  // and the one-file bundle takes none of the task's flags.
+  const source = cliInvocation(["acceptance", "x"], { execPath: "/usr/bin/deno" });
+  assert.ok(!source.args.some((a) => a.startsWith("--v8-flags")), source.args.join(" "));
+  const bundle = cliInvocation(["acceptance", "x"], {
+    execPath: "/usr/bin/deno",
+    cliPath: "/opt/bootpack.js",
+  });
+  assert.equal(bundle.mode, "bundle");
+  assert.deepEqual(bundle.args, [
+    "run",
+    "--no-prompt",
+    "--quiet",
+    "--allow-read",
+    "/opt/bootpack.js",
+    "acceptance",
+    "x",
   ]);
 });
 

@@ -3,6 +3,7 @@ import { COMMAND_KEEPS, keptKinds } from "../../cli/_permissions.ts";
 import { PERMISSIONS } from "../../scripts/compile.ts";
 import { copyExample, exampleMap, ROOT, runCli, withTempDir } from "../_helpers.ts";
 import { runBundle, testBundle } from "../_bundle.ts";
+import { TASK_BUILD_ENTRY } from "../../lib/core/program.ts";
 
 type Probe = Record<string, { state: string; attempt: string }>;
 
@@ -67,6 +68,39 @@ Deno.test("cli.ts under -A: acceptance still passes on the example after the rev
     });
     assert.equal(r.code, 0, r.stdout + r.stderr);
     assert.match(r.stdout, /^\[PASS\] /m);
+  });
+});
+
+Deno.test("the tasks' build under -A: the gates cannot write, run, read the environment or the system", async () => {
+  const entry = `${ROOT}/${TASK_BUILD_ENTRY}`;
+  await withTempDir(async (dir) => {
+    for (const [i, line] of [...GATE_LINES, ["ingest"]].entries()) {
+      const file = `${dir}/probe-${i}.txt`;
+      const o = await new Deno.Command(Deno.execPath(), {
+        args: [
+          "run",
+          "-A",
+          "--quiet",
+          "--unstable-lazy-dynamic-imports",
+          entry,
+          "--permission-probe",
+          file,
+          ...line,
+        ],
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+      assert.equal(o.code, 0, new TextDecoder().decode(o.stderr));
+      const probe: Probe = JSON.parse(new TextDecoder().decode(o.stdout));
+      if (line[0] === "ingest") {
+        // The control: a writer keeps write.
+        assert.equal(probe["write"]?.attempt, "ok");
+        assert.equal(await exists(file), true);
+      } else {
+        assertReadOnly(probe, `build ${line.join(" ")}`);
+        assert.equal(await exists(file), false, `${line.join(" ")} wrote ${file}`);
+      }
+    }
   });
 });
 

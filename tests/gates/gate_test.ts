@@ -266,6 +266,32 @@ Deno.test("the gates run with read permission only (no write, net, env or run)",
   ok(r.stdout.includes("[PASS]"));
 });
 
+Deno.test("the tasks' build runs the gates with read of the input and of dist/tasks/ only", async () => {
+  const { ROOT } = await import("../_helpers.ts");
+  const { TASK_BUILD_DIR, TASK_BUILD_ENTRY } = await import("../../lib/core/program.ts");
+  const { cliInvocation } = await import("../../lib/certify/cli_process.ts");
+  const run = async (read: string) => {
+    const args = ["selftest", "examples/bootpack.txt", "--map", exampleMap("examples")];
+    const inv = cliInvocation(args, {
+      cliPath: `${ROOT}/${TASK_BUILD_ENTRY}`,
+      permissions: [`--allow-read=${read}`],
+    });
+    const o = await new Deno.Command(inv.command, { args: [...inv.args], cwd: ROOT }).output();
+    return {
+      code: o.code,
+      out: new TextDecoder().decode(o.stdout) + new TextDecoder().decode(o.stderr),
+    };
+  };
+  const allowed = await run(`examples,${TASK_BUILD_DIR}`);
+  equal(allowed.code, 0, allowed.out);
+  ok(allowed.out.includes("[PASS]"));
+  // The control: without dist/tasks/ the command's own files cannot load, and it says so.
+  const denied = await run("examples");
+  equal(denied.code, 1);
+  match(denied.out, /Requires read access to .*dist\/tasks\//);
+  ok(!denied.out.includes("[PASS]"));
+});
+
 Deno.test("runGate() with cwd opens relative paths from it and reports them as given", async () => {
   const { runGate } = await import("../../lib/gates/gate.ts");
   const { ROOT } = await import("../_helpers.ts");
