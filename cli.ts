@@ -164,12 +164,12 @@ export async function runProgram(args: string[]): Promise<number> {
       printError(`${PROBE_FLAG} needs FILE COMMAND...`);
       return 2;
     }
-    await revokeUnneeded(command);
+    revokeUnneeded(command);
     writeStdout(JSON.stringify(await probePermissions(file)) + "\n");
     return 0;
   }
   await preload(args);
-  await revokeUnneeded(args);
+  revokeUnneeded(args);
   return await main(args);
 }
 

@@ -78,15 +78,16 @@ export function keptKinds(args: readonly string[]): readonly PermissionKind[] {
  * @example
  * ```ts ignore
  * import { revokeUnneeded } from "./_permissions.ts";
- * await revokeUnneeded(["acceptance", "b.txt"]); // write, run, env, sys, net, ffi now denied
+ * revokeUnneeded(["acceptance", "b.txt"]); // write, run, env, sys, net, ffi now denied
  * ```
  */
-export async function revokeUnneeded(args: readonly string[]): Promise<Deno.PermissionName[]> {
+export function revokeUnneeded(args: readonly string[]): Deno.PermissionName[] {
   const keep = new Set<string>(keptKinds(args));
   const revoked: Deno.PermissionName[] = [];
   for (const name of ALL_KINDS) {
     if (keep.has(name)) continue;
-    await Deno.permissions.revoke({ name });
+    // The synchronous call: each awaited one costs a turn of the event loop at every start.
+    Deno.permissions.revokeSync({ name });
     revoked.push(name);
   }
   return revoked;
