@@ -38,23 +38,28 @@ Deno.test("deno.json decides the build script of every npm package that has one"
   deepEqual(withScripts.filter((p) => !decided.includes(p)), []);
 });
 
+/** A new DENO_DIR in `dir` holding a copy of this one's npm cache (no network here), as on a first run. */
+async function freshDenoDir(dir: string): Promise<string> {
+  const denoDir = `${dir}/deno_dir`;
+  await Deno.mkdir(denoDir);
+  const info = JSON.parse(
+    new TextDecoder().decode(
+      (await new Deno.Command(Deno.execPath(), { args: ["info", "--json"] }).output()).stdout,
+    ),
+  );
+  const cp = await new Deno.Command("cp", { args: ["-R", info.npmCache, `${denoDir}/npm`] })
+    .output();
+  ok(cp.success, "copy of the npm cache");
+  return denoDir;
+}
+
 /** Runs a `deno task` with a fresh DENO_DIR holding a copy of the npm cache, as a first run does. */
 async function firstTask(dir: string, deno: Record<string, unknown>): Promise<string> {
   const project = `${dir}/project`;
-  const denoDir = `${dir}/deno_dir`;
   await Deno.mkdir(project);
-  await Deno.mkdir(denoDir);
   await Deno.writeTextFile(`${project}/deno.json`, JSON.stringify(deno));
   await Deno.copyFile(`${ROOT}/deno.lock`, `${project}/deno.lock`);
-  const info = JSON.parse(
-    new TextDecoder().decode(
-      (await new Deno.Command(Deno.execPath(), { args: ["info", "--json"] })
-        .output()).stdout,
-    ),
-  );
-  const cp = await new Deno.Command("cp", { args: ["-r", info.npmCache, `${denoDir}/npm`] })
-    .output();
-  ok(cp.success, "copy of the npm cache");
+  const denoDir = await freshDenoDir(dir);
   const out = await new Deno.Command(Deno.execPath(), {
     args: ["task", "first"],
     cwd: project,
@@ -230,17 +235,7 @@ Deno.test("a task runs what the sources say: a changed source is built again bef
         .output();
       ok(cp.success, f);
     }
-    const info = JSON.parse(
-      new TextDecoder().decode(
-        (await new Deno.Command(Deno.execPath(), { args: ["info", "--json"] }).output()).stdout,
-      ),
-    );
-    const denoDir = `${dir}/deno_dir`;
-    await Deno.mkdir(denoDir);
-    ok(
-      (await new Deno.Command("cp", { args: ["-R", info.npmCache, `${denoDir}/npm`] }).output())
-        .success,
-    );
+    const denoDir = await freshDenoDir(dir);
     const env = { DENO_DIR: denoDir };
 
     const first = await task(tree, env, "acceptance", "--help");
