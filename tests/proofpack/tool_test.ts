@@ -9,6 +9,8 @@ import {
 import { cliInvocation } from "../../lib/certify/cli_process.ts";
 import { copyExample, exampleMap, ROOT, withTempDir } from "../_helpers.ts";
 import { runBundle, testBundle } from "../_bundle.ts";
+import { TASK_BUILD_ENTRY } from "../../lib/core/program.ts";
+import denoJson from "../../deno.json" with { type: "json" };
 
 const sha256 = async (bytes: Uint8Array): Promise<string> =>
   Array.from(
@@ -199,5 +201,32 @@ Deno.test("packTool() from source builds once, then serves the cache", async () 
     const other = await packTool({ version: "other", cacheDir: `${dir}/cache` });
     assert.equal(other.origin, "built");
     assert.notEqual(other.sha256, first.sha256);
+  });
+});
+
+Deno.test("a pack exported by the tasks' build carries the one-file bundle of the source tree", async () => {
+  await withTempDir(async (dir) => {
+    const { bootpack } = await copyExample(dir);
+    const inv = cliInvocation(
+      [
+        "proofpack",
+        "export",
+        "--out",
+        `${dir}/pack`,
+        "--bootpack",
+        bootpack,
+        "--map",
+        exampleMap(dir),
+      ],
+      { cliPath: `${ROOT}/${TASK_BUILD_ENTRY}` },
+    );
+    assert.equal(inv.mode, "build");
+    const o = await new Deno.Command(inv.command, { args: [...inv.args], cwd: ROOT }).output();
+    assert.equal(o.code, 0, new TextDecoder().decode(o.stderr));
+    const carried = await Deno.readFile(`${dir}/pack/${TOOL_PATH}`);
+    // Not a file of the build it ran from (a chunk is no program), but the bundle of its sources.
+    const want = await packTool({ version: denoJson.version });
+    assert.equal(await sha256(carried), want.sha256);
+    assert.equal(parseBundleBanner(carried)?.version, denoJson.version);
   });
 });
