@@ -17,7 +17,7 @@
  */
 
 import { messageOf } from "../lib/core/error.ts";
-import { TASK_BUILD_DIR } from "../lib/core/program.ts";
+import { TASK_BUILD_DIR, TASK_BUILD_ENTRY } from "../lib/core/program.ts";
 import { parseFlags, printError, printInfo, UsageError, writeStdout } from "../cli/shell.ts";
 
 /** The first line of every file of the build. */
@@ -97,6 +97,25 @@ async function replaceFolder(out: string, fresh: string, old: string): Promise<v
     const taken = await Deno.lstat(out).then((s) => s.isDirectory, () => false);
     if (!taken) throw error;
   }
+}
+
+/**
+ * The entry point of this source tree's tasks' build, for the scripts that run the commands as
+ * their tasks do (the G1 and G4 drivers): their tasks depend on `build`, so it is there.
+ *
+ * @returns The absolute path of `dist/tasks/cli.js`.
+ * @throws {Error} `BUILD_MISSING` when it has not been built (`deno task build`).
+ */
+export async function taskBuildEntry(): Promise<string> {
+  const entry = new URL(`../${TASK_BUILD_ENTRY}`, import.meta.url).pathname;
+  const found = await Deno.stat(entry).then((s) => s.isFile, () => false);
+  if (!found) {
+    throw Object.assign(
+      new Error(`No tasks' build at "${entry}": run deno task build (the task does it first)`),
+      { code: "BUILD_MISSING" },
+    );
+  }
+  return entry;
 }
 
 const HELP = `Usage: deno task build [--out DIR]

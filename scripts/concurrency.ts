@@ -7,9 +7,9 @@
  *
  * `--writers` defaults to calibration `concurrency_writers`. The scratch KB starts as a copy of
  * `--kb` (never written) or a one-entry seed; it lives in `--dir` (kept) or a temporary folder
- * (removed). The writers are real `deno run cli.ts ingest` processes with the `ingest` task's
- * permissions, built by `lib/certify/cli_process.ts`; the gate itself is
- * `lib/certify/concurrency.ts`, the same function `certify` runs as its G1.
+ * (removed). The writers are real `ingest` processes run as the `ingest` task runs them (the
+ * tasks' build, the task's permissions and flags), built by `lib/certify/cli_process.ts`; the gate
+ * itself is `lib/certify/concurrency.ts`, the same function `certify` runs as its G1.
  *
  * @module
  */
@@ -19,6 +19,7 @@ import { codeOf, messageOf } from "../lib/core/error.ts";
 import { join } from "../lib/core/path.ts";
 import { runConcurrencyGate } from "../lib/certify/concurrency.ts";
 import { runCliProcess } from "../lib/certify/cli_process.ts";
+import { taskBuildEntry } from "./build.ts";
 import {
   parseCommand,
   printError,
@@ -69,6 +70,13 @@ export async function main(args: string[]): Promise<number> {
     writeStdout(HELP);
     return 0;
   }
+  let program: string;
+  try {
+    program = await taskBuildEntry();
+  } catch (error) {
+    printError(`concurrency: ${codeOf(error, "BUILD_MISSING")}: ${messageOf(error)}`);
+    return 1;
+  }
   const dir = parsed.dir ?? await Deno.makeTempDir({ prefix: "bootpack_g1_" });
   try {
     if (parsed.dir !== undefined) await Deno.mkdir(dir, { recursive: true });
@@ -87,8 +95,9 @@ export async function main(args: string[]): Promise<number> {
       extraArgs: parsed.calibrationFile === undefined
         ? []
         : ["--calibration", parsed.calibrationFile],
-      // The task grants `--allow-run=deno`: run the `deno` on PATH, not `Deno.execPath()`.
-      run: (a, o) => runCliProcess(a, { execPath: "deno", ...o }),
+      // The task grants `--allow-run=deno`: run the `deno` on PATH, not `Deno.execPath()`; and
+      // the writers as their task runs them, from the tasks' build.
+      run: (a, o) => runCliProcess(a, { execPath: "deno", cliPath: program, ...o }),
       onProgress: (done, total) => {
         if (done % every === 0 || done === total) printInfo(`G1: ${done}/${total} writers done`);
       },

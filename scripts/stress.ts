@@ -1,7 +1,8 @@
 /**
  * Gate G4 on its own: `deno task stress [BOOTPACK] [--map FROM=TO]... [--calibration FILE]
  * [--parallel N] [--json]`. Runs `STRESS_N` iterations of `acceptance` and `selftest` as separate
- * processes (default: the bundled example), prints the judgement on stdout and progress on stderr.
+ * processes, as their tasks run them (the tasks' build; default input: the bundled example),
+ * prints the judgement on stdout and progress on stderr.
  * Exit 0 when G4 passes, 1 when it fails, 2 on a usage error.
  *
  * @module
@@ -9,6 +10,9 @@
 
 import { CalibrationError } from "../lib/core/calibration.ts";
 import { runStress, stressEvidence, type StressResult } from "../lib/certify/stress.ts";
+import { runCliProcess } from "../lib/certify/cli_process.ts";
+import { codeOf, messageOf } from "../lib/core/error.ts";
+import { taskBuildEntry } from "./build.ts";
 import {
   calibrationOf,
   parseFlags,
@@ -88,6 +92,13 @@ export async function main(args: string[]): Promise<number> {
   printInfo(
     `stress: ${calibration.STRESS_N} iterations of acceptance + selftest on ${bootpack}, ${parallelism} at a time`,
   );
+  let program: string;
+  try {
+    program = await taskBuildEntry();
+  } catch (error) {
+    printError(`stress: ${codeOf(error, "BUILD_MISSING")}: ${messageOf(error)}`);
+    return 1;
+  }
   const step = Math.max(1, Math.round(calibration.STRESS_N / 10));
   const result = await runStress(
     [
@@ -97,6 +108,8 @@ export async function main(args: string[]): Promise<number> {
     {
       calibration,
       parallelism,
+      // As the tasks run them: the tasks' build, with each command's task flags.
+      run: (a) => runCliProcess(a, { cliPath: program }),
       onProgress: ({ done, total, round }) => {
         const label = round === 1 ? "stress" : "stress, round 2 (the envelope failed)";
         if (done % step === 0 || done === total) printInfo(`${label}: ${done}/${total}`);

@@ -95,3 +95,47 @@ Deno.test("deno task build: --help, and a usage error for what it does not take"
   equal(extra.code, 2);
   match(extra.stderr, /Unexpected argument "somewhere"/);
 });
+
+Deno.test("the G1 and G4 drivers run the tasks' build, and say so when it is missing", async () => {
+  await withTempDir(async (dir) => {
+    const tree = `${dir}/tree`;
+    await Deno.mkdir(tree);
+    for (
+      const f of [
+        "cli.ts",
+        "cli",
+        "lib",
+        "budgets",
+        "deno.json",
+        "deno.lock",
+        "scripts",
+        "examples",
+      ]
+    ) {
+      const cp = await new Deno.Command("cp", { args: ["-R", `${ROOT}/${f}`, `${tree}/${f}`] })
+        .output();
+      ok(cp.success, f);
+    }
+    for (const script of ["stress.ts", "concurrency.ts"]) {
+      const o = await new Deno.Command(Deno.execPath(), {
+        args: [
+          "run",
+          "--no-prompt",
+          "--allow-read",
+          "--allow-write",
+          "--allow-run",
+          `scripts/${script}`,
+        ],
+        cwd: tree,
+        env: { NO_COLOR: "1" },
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+      equal(o.code, 1, script);
+      match(
+        new TextDecoder().decode(o.stderr),
+        /BUILD_MISSING: No tasks' build at ".*\/tree\/dist\/tasks\/cli\.js": run deno task build/,
+      );
+    }
+  });
+});
