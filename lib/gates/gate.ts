@@ -188,38 +188,40 @@ async function probeKb(
     const problem = { ...p, code: "POINTER_UNREACHABLE", message: `${p.message} [${p.code}]` };
     return { status: "unreachable", ...none, path, problem };
   }
-  // WebCrypto hashes on another thread: the text is decoded and compared meanwhile.
-  const hashing = sha256Hex(bytes);
-  const facts = kbTextFacts(bytes, same);
-  const sha256 = await hashing;
-  if (!facts.ok) {
-    return { status: "invalid", ...none, path, sha256, problem: { ...facts.problem, file: name } };
-  }
-  return { status: "ok", path, sha256, problem: null, ...facts.kb };
-}
-
-/** What the KB's bytes hold: its counts, and whether its text is the SNAPSHOT's, or its problem. */
-function kbTextFacts(
-  bytes: Uint8Array,
-  same: SnapshotText | null,
-):
-  | { ok: true; kb: Pick<KbFacts, "summary" | "sameAsSnapshot"> }
-  | { ok: false; problem: Diagnostic } {
+  const sha256 = await sha256Hex(bytes);
+  const invalid = (problem: Diagnostic): KbFacts => ({
+    status: "invalid",
+    ...none,
+    path,
+    sha256,
+    problem: { ...problem, file: name },
+  });
   const text = decodeUtf8(bytes);
   if (text === null) {
-    return {
-      ok: false,
-      problem: { code: "KB_INVALID_UTF8", line: null, message: "Not valid UTF-8" },
-    };
+    return invalid({ code: "KB_INVALID_UTF8", line: null, message: "Not valid UTF-8" });
   }
   const exact = same === null ? null : sameText(text, same.json);
   // The SNAPSHOT's exact text parses to the SNAPSHOT's counts: no need to parse it again.
   if (exact === true && same !== null) {
-    return { ok: true, kb: { summary: same.summary, sameAsSnapshot: true } };
+    return {
+      status: "ok",
+      path,
+      sha256,
+      summary: same.summary,
+      problem: null,
+      sameAsSnapshot: true,
+    };
   }
   const parsed = parseKb(text, { codePrefix: "KB_" });
-  if (!parsed.ok) return { ok: false, problem: parsed.diagnostic };
-  return { ok: true, kb: { summary: parsed.kb.summary, sameAsSnapshot: exact } };
+  if (!parsed.ok) return invalid(parsed.diagnostic);
+  return {
+    status: "ok",
+    path,
+    sha256,
+    summary: parsed.kb.summary,
+    problem: null,
+    sameAsSnapshot: exact,
+  };
 }
 
 async function diagnose(
