@@ -178,6 +178,48 @@ export function runVerifyPs1(pack: string, args: readonly string[] = []): Promis
 }
 
 /**
+ * Runs each pack's own `verify.ps1` in one PowerShell process, one after the other, as `-File` would
+ * (each a script run of its own: `& verify.ps1 -Pack PACK`, its exit code from `exit`, an error it
+ * does not catch giving 1), so that a matrix of packs pays PowerShell's start-up once. The output of
+ * each is its lines, errors included, one per line. `tests/proofpack/verify_test.ts` checks it
+ * against `-File` runs.
+ *
+ * @param packs The packs' folders.
+ * @returns Each pack's exit code and output (`stderr` empty), in order.
+ */
+export async function runVerifyPs1Each(packs: readonly string[]): Promise<CliResult[]> {
+  const dir = await Deno.makeTempDir({ prefix: "bootpack_ps1_" });
+  try {
+    await Deno.writeTextFile(`${dir}/packs.json`, JSON.stringify(packs));
+    const driver = `
+$packs = @(Get-Content -Raw -LiteralPath '${dir}/packs.json' | ConvertFrom-Json)
+$results = @()
+foreach ($pack in $packs) {
+  $global:LASTEXITCODE = 0
+  $lines = @()
+  try {
+    $lines = @(& ([System.IO.Path]::Combine($pack, 'verify.ps1')) -Pack $pack 2>&1 | ForEach-Object { [string]$_ })
+    $code = $LASTEXITCODE
+  } catch {
+    $lines += [string]$_
+    $code = 1
+  }
+  $results += ,@{ code = $code; stdout = (($lines | ForEach-Object { $_ + [char]10 }) -join '') }
+}
+ConvertTo-Json -InputObject $results -Depth 3 | Set-Content -LiteralPath '${dir}/results.json' -Encoding utf8
+`;
+    const run = await runPwsh(["-Command", driver]);
+    if (run.code !== 0) throw new Error(`pwsh driver exit ${run.code}: ${run.stdout}${run.stderr}`);
+    const results: { code: number; stdout: string }[] = JSON.parse(
+      (await Deno.readTextFile(`${dir}/results.json`)).replace(/^\uFEFF/, ""),
+    );
+    return results.map((r) => ({ code: r.code, stdout: r.stdout, stderr: "" }));
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+/**
  * Runs `pwsh -NoProfile -NonInteractive <args>` from `/`.
  *
  * @param args What follows (`-File SCRIPT ...` or `-Command TEXT`).
