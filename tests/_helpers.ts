@@ -70,6 +70,28 @@ export async function runCli(
 }
 
 /**
+ * Copies into `to` what the tasks' build reads (the `files` of the `build` task in deno.json, so
+ * `cli.ts`, `cli/`, `lib/`, `budgets/`, the config, the lock and `scripts/build.ts`), and the
+ * repository paths in `extra`: a source tree of its own to build, change or break.
+ *
+ * @param to The new tree's folder (created).
+ * @param extra More repository paths to copy (e.g. `scripts`, `examples`).
+ */
+export async function copyBuildTree(to: string, extra: readonly string[] = []): Promise<void> {
+  const config = JSON.parse(await Deno.readTextFile(`${ROOT}/deno.json`));
+  const files: string[] = config.tasks.build.files.map((f: string) => f.replace(/\/\*\*\/\*$/, ""));
+  for (const f of [...files, ...extra]) {
+    // A folder's content into the folder (which may be there already: scripts/ for build.ts).
+    const folder = (await Deno.stat(`${ROOT}/${f}`)).isDirectory;
+    const parent = folder ? f : f.includes("/") ? f.slice(0, f.lastIndexOf("/")) : "";
+    await Deno.mkdir(`${to}/${parent}`, { recursive: true });
+    const args = folder ? ["-R", `${ROOT}/${f}/.`, `${to}/${f}`] : [`${ROOT}/${f}`, `${to}/${f}`];
+    const cp = await new Deno.Command("cp", { args }).output();
+    if (!cp.success) throw new Error(`Cannot copy ${f}: ${new TextDecoder().decode(cp.stderr)}`);
+  }
+}
+
+/**
  * Runs `fn` with a fresh temporary folder, removed afterwards whatever happens.
  *
  * @param fn The test body; receives the folder's path.

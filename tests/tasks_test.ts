@@ -1,5 +1,5 @@
 import { deepEqual, equal, match, ok } from "node:assert/strict";
-import { ROOT, withTempDir } from "./_helpers.ts";
+import { copyBuildTree, ROOT, withTempDir } from "./_helpers.ts";
 import { cliInvocation } from "../lib/certify/cli_process.ts";
 import { TASK_BUILD_DIR, TASK_BUILD_ENTRY } from "../lib/core/program.ts";
 
@@ -227,14 +227,7 @@ Deno.test("a task runs what the sources say: a changed source is built again bef
   await withTempDir(async (dir) => {
     // A copy of the tree the build reads, and a DENO_DIR of its own (the task cache lives there).
     const tree = `${dir}/tree`;
-    await Deno.mkdir(`${tree}/scripts`, { recursive: true });
-    for (
-      const f of ["cli.ts", "cli", "lib", "budgets", "deno.json", "deno.lock", "scripts/build.ts"]
-    ) {
-      const cp = await new Deno.Command("cp", { args: ["-R", `${ROOT}/${f}`, `${tree}/${f}`] })
-        .output();
-      ok(cp.success, f);
-    }
+    await copyBuildTree(tree);
     const denoDir = await freshDenoDir(dir);
     const env = { DENO_DIR: denoDir };
 

@@ -1,5 +1,5 @@
 import { deepEqual, equal, match, ok } from "node:assert/strict";
-import { ROOT, withTempDir } from "../_helpers.ts";
+import { copyBuildTree, ROOT, withTempDir } from "../_helpers.ts";
 
 /** Runs `scripts/build.ts ARGS` of `tree` as the build task does, with write on `writable`. */
 async function build(
@@ -63,14 +63,7 @@ Deno.test("deno task build: three builds at once leave one whole build and nothi
 Deno.test("deno task build: a build that cannot finish leaves the old one as it was", async () => {
   await withTempDir(async (dir) => {
     const tree = `${dir}/tree`;
-    await Deno.mkdir(`${tree}/scripts`, { recursive: true });
-    for (
-      const f of ["cli.ts", "cli", "lib", "budgets", "deno.json", "deno.lock", "scripts/build.ts"]
-    ) {
-      const cp = await new Deno.Command("cp", { args: ["-R", `${ROOT}/${f}`, `${tree}/${f}`] })
-        .output();
-      ok(cp.success, f);
-    }
+    await copyBuildTree(tree);
     const first = await build(tree, `${tree}/dist`);
     equal(first.code, 0, first.stderr);
     const before = await filesOf(`${tree}/dist/tasks`);
@@ -99,23 +92,7 @@ Deno.test("deno task build: --help, and a usage error for what it does not take"
 Deno.test("the G1 and G4 drivers run the tasks' build, and say so when it is missing", async () => {
   await withTempDir(async (dir) => {
     const tree = `${dir}/tree`;
-    await Deno.mkdir(tree);
-    for (
-      const f of [
-        "cli.ts",
-        "cli",
-        "lib",
-        "budgets",
-        "deno.json",
-        "deno.lock",
-        "scripts",
-        "examples",
-      ]
-    ) {
-      const cp = await new Deno.Command("cp", { args: ["-R", `${ROOT}/${f}`, `${tree}/${f}`] })
-        .output();
-      ok(cp.success, f);
-    }
+    await copyBuildTree(tree, ["scripts", "examples"]);
     for (const script of ["stress.ts", "concurrency.ts"]) {
       const o = await new Deno.Command(Deno.execPath(), {
         args: [
