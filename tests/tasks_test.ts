@@ -145,6 +145,8 @@ Deno.test("every command's task runs the tasks' build, after deno task build", (
 
 Deno.test("the build's inputs (deno.json files) hold every module the program loads", async () => {
   const build = tasks["build"] as { command: string; files: string[]; output: string[] };
+  // It reads and writes dist/ only (deno bundle, which it runs, reads the sources).
+  deepEqual(flags(build.command), ["--allow-read=dist", "--allow-write=dist", "--allow-run=deno"]);
   deepEqual(build.output, [`${TASK_BUILD_DIR}/**/*`]);
   const covers = (path: string): boolean =>
     build.files.some((f) => f.endsWith("/**/*") ? path.startsWith(f.slice(0, -4)) : path === f);

@@ -1,7 +1,7 @@
 import { deepEqual, equal, match, ok } from "node:assert/strict";
 import { copyBuildTree, ROOT, withTempDir } from "../_helpers.ts";
 
-/** Runs `scripts/build.ts ARGS` of `tree` as the build task does, with write on `writable`. */
+/** Runs `scripts/build.ts ARGS` of `tree` as the build task does, with read and write on `writable`. */
 async function build(
   tree: string,
   writable: string,
@@ -11,7 +11,7 @@ async function build(
     args: [
       "run",
       "--no-prompt",
-      "--allow-read",
+      `--allow-read=${writable}`,
       `--allow-write=${writable}`,
       "--allow-run=deno",
       `${tree}/scripts/build.ts`,
