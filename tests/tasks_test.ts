@@ -1,6 +1,7 @@
 import { deepEqual, equal, match, ok } from "node:assert/strict";
 import { copyBuildTree, ROOT, withTempDir } from "./_helpers.ts";
-import { cliInvocation } from "../lib/certify/cli_process.ts";
+import { cliInvocation, runCliProcess } from "../lib/certify/cli_process.ts";
+import { taskBuildEntry } from "../scripts/build.ts";
 import { TASK_BUILD_DIR, TASK_BUILD_ENTRY } from "../lib/core/program.ts";
 
 const config = JSON.parse(await Deno.readTextFile(`${ROOT}/deno.json`));
@@ -169,24 +170,14 @@ Deno.test("the build's inputs (deno.json files) hold every module the program lo
 });
 
 Deno.test("the tasks' build gives the gates' output of the source, byte for byte", async () => {
-  const entry = `${ROOT}/${TASK_BUILD_ENTRY}`;
-  ok(
-    await Deno.stat(entry).then((s) => s.isFile, () => false),
-    `${entry} is missing: run deno task build (deno task test does it first)`,
-  );
+  const entry = await taskBuildEntry();
   const map = `\\\\DS-918\\kb=${ROOT}/examples`;
   for (const command of ["acceptance", "selftest"]) {
     for (const extra of [[], ["--json", "--strict"]]) {
       const args = [command, `${ROOT}/examples/bootpack.txt`, "--map", map, ...extra];
-      const run = async (program: string) => {
-        const inv = cliInvocation(args, { cliPath: program });
-        const o = await new Deno.Command(inv.command, {
-          args: [...inv.args],
-          stdout: "piped",
-          stderr: "piped",
-        })
-          .output();
-        return [o.code, new TextDecoder().decode(o.stdout), new TextDecoder().decode(o.stderr)];
+      const run = async (cliPath: string) => {
+        const r = await runCliProcess(args, { cliPath });
+        return [r.code, r.stdout, r.stderr];
       };
       deepEqual(await run(entry), await run(`${ROOT}/cli.ts`), args.join(" "));
     }

@@ -269,18 +269,15 @@ Deno.test("the gates run with read permission only (no write, net, env or run)",
 Deno.test("the tasks' build runs the gates with read of the input and of dist/tasks/ only", async () => {
   const { ROOT } = await import("../_helpers.ts");
   const { TASK_BUILD_DIR, TASK_BUILD_ENTRY } = await import("../../lib/core/program.ts");
-  const { cliInvocation } = await import("../../lib/certify/cli_process.ts");
+  const { runCliProcess } = await import("../../lib/certify/cli_process.ts");
   const run = async (read: string) => {
     const args = ["selftest", "examples/bootpack.txt", "--map", exampleMap("examples")];
-    const inv = cliInvocation(args, {
+    const r = await runCliProcess(args, {
       cliPath: `${ROOT}/${TASK_BUILD_ENTRY}`,
       permissions: [`--allow-read=${read}`],
+      cwd: ROOT,
     });
-    const o = await new Deno.Command(inv.command, { args: [...inv.args], cwd: ROOT }).output();
-    return {
-      code: o.code,
-      out: new TextDecoder().decode(o.stdout) + new TextDecoder().decode(o.stderr),
-    };
+    return { code: r.code, out: r.stdout + r.stderr };
   };
   const allowed = await run(`examples,${TASK_BUILD_DIR}`);
   equal(allowed.code, 0, allowed.out);

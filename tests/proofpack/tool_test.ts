@@ -6,7 +6,7 @@ import {
   parseBundleBanner,
   TOOL_PATH,
 } from "../../lib/proofpack/tool.ts";
-import { cliInvocation } from "../../lib/certify/cli_process.ts";
+import { cliInvocation, runCliProcess } from "../../lib/certify/cli_process.ts";
 import { copyExample, exampleMap, ROOT, withTempDir } from "../_helpers.ts";
 import { runBundle, testBundle } from "../_bundle.ts";
 import { TASK_BUILD_ENTRY } from "../../lib/core/program.ts";
@@ -207,22 +207,20 @@ Deno.test("packTool() from source builds once, then serves the cache", async () 
 Deno.test("a pack exported by the tasks' build carries the one-file bundle of the source tree", async () => {
   await withTempDir(async (dir) => {
     const { bootpack } = await copyExample(dir);
-    const inv = cliInvocation(
-      [
-        "proofpack",
-        "export",
-        "--out",
-        `${dir}/pack`,
-        "--bootpack",
-        bootpack,
-        "--map",
-        exampleMap(dir),
-      ],
-      { cliPath: `${ROOT}/${TASK_BUILD_ENTRY}` },
-    );
-    assert.equal(inv.mode, "build");
-    const o = await new Deno.Command(inv.command, { args: [...inv.args], cwd: ROOT }).output();
-    assert.equal(o.code, 0, new TextDecoder().decode(o.stderr));
+    const args = [
+      "proofpack",
+      "export",
+      "--out",
+      `${dir}/pack`,
+      "--bootpack",
+      bootpack,
+      "--map",
+      exampleMap(dir),
+    ];
+    const cliPath = `${ROOT}/${TASK_BUILD_ENTRY}`;
+    assert.equal(cliInvocation(args, { cliPath }).mode, "build");
+    const r = await runCliProcess(args, { cliPath, cwd: ROOT });
+    assert.equal(r.code, 0, r.stderr);
     const carried = await Deno.readFile(`${dir}/pack/${TOOL_PATH}`);
     // Not a file of the build it ran from (a chunk is no program), but the bundle of its sources.
     const want = await packTool({ version: denoJson.version });
