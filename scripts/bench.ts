@@ -9,6 +9,7 @@
 // deno-lint-ignore-file no-console
 
 import { parseArgs } from "node:util";
+import { fromFileUrl } from "../lib/core/path.ts";
 import {
   type BenchResult,
   type BenchSuite,
@@ -77,7 +78,7 @@ async function main(): Promise<number> {
       return 2;
     }
   }
-  const root = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
+  const root = fromFileUrl(new URL("..", import.meta.url)).replace(/[\\/]$/, "");
   const dir = await Deno.makeTempDir({ prefix: "bootpack_bench_" });
   const results: BenchResult[] = [];
   const charts = new Map<string, string>();

@@ -2,7 +2,7 @@
  * `deno task build`: writes `dist/tasks/`, the program the tasks run: `cli.ts` and every module it
  * loads as JavaScript, split by command (`deno bundle --code-splitting`): `cli.js`, one file per
  * command and chunks of the modules they share. From source, Deno reads and transforms every
- * TypeScript module on each start (27 for `acceptance`, about 6 ms of every gate's run); this build
+ * TypeScript module on each start (27 for `acceptance`, about 10 ms of every gate's run); this build
  * is loaded as plain JavaScript, a command's files only (its dynamic imports stay lazy).
  *
  *   deno task build [--out DIR]
@@ -17,6 +17,7 @@
  */
 
 import { messageOf } from "../lib/core/error.ts";
+import { fromFileUrl } from "../lib/core/path.ts";
 import { TASK_BUILD_DIR, TASK_BUILD_ENTRY } from "../lib/core/program.ts";
 import { parseFlags, printError, printInfo, UsageError, writeStdout } from "../cli/shell.ts";
 
@@ -40,7 +41,8 @@ export interface BuildTasksOptions {
  * @throws {Error} When `deno bundle` fails or the folder cannot be replaced (the old build stays).
  */
 export async function buildTasks(out: string, options: BuildTasksOptions = {}): Promise<string[]> {
-  const src = options.sourceDir ?? new URL("..", import.meta.url).pathname.replace(/\/$/, "");
+  const src = options.sourceDir ??
+    fromFileUrl(new URL("..", import.meta.url)).replace(/[\\/]$/, "");
   const tag = crypto.randomUUID().slice(0, 8);
   const fresh = `${out}.new-${tag}`;
   const old = `${out}.old-${tag}`;
@@ -107,7 +109,7 @@ async function replaceFolder(out: string, fresh: string, old: string): Promise<v
  * @throws {Error} `BUILD_MISSING` when it has not been built (`deno task build`).
  */
 export async function taskBuildEntry(): Promise<string> {
-  const entry = new URL(`../${TASK_BUILD_ENTRY}`, import.meta.url).pathname;
+  const entry = fromFileUrl(new URL(`../${TASK_BUILD_ENTRY}`, import.meta.url));
   const found = await Deno.stat(entry).then((s) => s.isFile, () => false);
   if (!found) {
     throw Object.assign(

@@ -4,6 +4,8 @@
  * @module
  */
 
+import { fromFileUrl } from "../lib/core/path.ts";
+
 /** What a subprocess did. */
 export interface CliResult {
   /** Exit code. */
@@ -27,7 +29,7 @@ export interface RunCliOptions {
 }
 
 /** Absolute path of the repository root. */
-export const ROOT: string = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
+export const ROOT: string = fromFileUrl(new URL("..", import.meta.url)).replace(/[\\/]$/, "");
 
 /** Absolute path of `cli.ts`. */
 export const CLI: string = `${ROOT}/cli.ts`;

@@ -7,12 +7,14 @@
  * @module
  */
 
+import { fromFileUrl } from "../../lib/core/path.ts";
+
 const [mode, nArg, dir] = Deno.args;
 const n = Number(nArg);
 if ((mode !== "concurrent" && mode !== "sequential") || !(n > 0) || dir === undefined) {
   throw new Error("usage: _ingest_driver.ts concurrent|sequential N DIR");
 }
-const cli = new URL("../../cli.ts", import.meta.url).pathname;
+const cli = fromFileUrl(new URL("../../cli.ts", import.meta.url));
 const kb = `${dir}/BUG_KB.json.txt`;
 await Deno.writeTextFile(kb, '[\n  {\n    "id": "seed"\n  }\n]\n');
 

@@ -62,7 +62,8 @@ Deno.test("deno task build: three builds at once leave one whole build and nothi
 
 Deno.test("deno task build: a build that cannot finish leaves the old one as it was", async () => {
   await withTempDir(async (dir) => {
-    const tree = `${dir}/tree`;
+    // A checkout whose path has a space (file URLs spell it %20).
+    const tree = `${dir}/a tree`;
     await copyBuildTree(tree);
     const first = await build(tree, `${tree}/dist`);
     equal(first.code, 0, first.stderr);
@@ -91,7 +92,7 @@ Deno.test("deno task build: --help, and a usage error for what it does not take"
 
 Deno.test("the G1 and G4 drivers run the tasks' build, and say so when it is missing", async () => {
   await withTempDir(async (dir) => {
-    const tree = `${dir}/tree`;
+    const tree = `${dir}/a tree`;
     await copyBuildTree(tree, ["scripts", "examples"]);
     for (const script of ["stress.ts", "concurrency.ts"]) {
       const o = await new Deno.Command(Deno.execPath(), {
@@ -111,7 +112,7 @@ Deno.test("the G1 and G4 drivers run the tasks' build, and say so when it is mis
       equal(o.code, 1, script);
       match(
         new TextDecoder().decode(o.stderr),
-        /BUILD_MISSING: No tasks' build at ".*\/tree\/dist\/tasks\/cli\.js": run deno task build/,
+        /BUILD_MISSING: No tasks' build at ".*\/a tree\/dist\/tasks\/cli\.js": run deno task build/,
       );
     }
   });
