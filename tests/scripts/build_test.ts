@@ -117,3 +117,29 @@ Deno.test("the G1 and G4 drivers run the tasks' build, and say so when it is mis
     }
   });
 });
+
+Deno.test("deno task build: a link or FIFO planted at dist/tasks is put aside, never followed", async () => {
+  await withTempDir(async (dir) => {
+    // A folder outside the build, with a file the build must neither remove nor write into.
+    await Deno.mkdir(`${dir}/outside`);
+    await Deno.writeTextFile(`${dir}/outside/keep.txt`, "keep");
+    await Deno.mkdir(`${dir}/dist`);
+    await Deno.symlink(`${dir}/outside`, `${dir}/dist/tasks`);
+    const linked = await build(ROOT, dir, "--out", `${dir}/dist/tasks`);
+    equal(linked.code, 0, linked.stderr);
+    deepEqual(await names(`${dir}/outside`), ["keep.txt"]);
+    equal(await Deno.readTextFile(`${dir}/outside/keep.txt`), "keep");
+    const built = await Deno.lstat(`${dir}/dist/tasks`);
+    ok(built.isDirectory && !built.isSymlink);
+    ok((await names(`${dir}/dist/tasks`)).includes("cli.js"));
+
+    // A FIFO in its place: moved aside and removed, never opened (the build does not stall).
+    await Deno.remove(`${dir}/dist/tasks`, { recursive: true });
+    const mk = await new Deno.Command("mkfifo", { args: [`${dir}/dist/tasks`] }).output();
+    ok(mk.success);
+    const fifo = await build(ROOT, dir, "--out", `${dir}/dist/tasks`);
+    equal(fifo.code, 0, fifo.stderr);
+    ok((await Deno.lstat(`${dir}/dist/tasks`)).isDirectory);
+    deepEqual(await names(`${dir}/dist`), ["tasks"]);
+  });
+});
