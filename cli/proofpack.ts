@@ -6,6 +6,7 @@
 
 import denoJson from "../deno.json" with { type: "json" };
 import { codeOf, messageOf } from "../lib/core/error.ts";
+import { escapeCodeUnits } from "../lib/core/escape.ts";
 import { removeAllOwnedDirs } from "../lib/io/owned_dir.ts";
 import { readFileBytes } from "../lib/io/file_read.ts";
 import { SignatureError } from "../lib/proofpack/dsse.ts";
@@ -342,11 +343,8 @@ export function formatVerify(r: VerifyReport, signature?: SignatureOutcome): str
 
 /** A name from a pack may hold CR, LF or escapes: show them as `\uXXXX`, never raw. */
 function printable(text: string): string {
-  return text.replace(
-    // deno-lint-ignore no-control-regex
-    /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g,
-    (c) => "\\u" + c.charCodeAt(0).toString(16).toUpperCase().padStart(4, "0"),
-  );
+  // deno-lint-ignore no-control-regex
+  return escapeCodeUnits(text, /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g);
 }
 
 function formatReplay(r: ReplayReport): string {

@@ -13,6 +13,7 @@
  */
 
 import type { Diagnostic } from "../core/diagnostic.ts";
+import { codeUnitHex } from "../core/escape.ts";
 
 /** Header of the SNAPSHOT section. */
 export const SNAPSHOT_HEADER = "BUG_KB_JSON";
@@ -467,7 +468,7 @@ function parsePathValue(
   // deno-lint-ignore no-control-regex
   const bad = /[\u0000-\u001f]/.exec(value);
   if (bad) {
-    const at = `U+${bad[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, "0")}`;
+    const at = `U+${codeUnitHex(bad[0])}`;
     violations.push({
       code: "POINTER_PATH_INVALID",
       line,

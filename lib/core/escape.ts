@@ -22,6 +22,39 @@ function hex(code: number, width: number): string {
 }
 
 /**
+ * A character's UTF-16 code unit as four uppercase hex digits: the `XXXX` of `U+XXXX` and
+ * `\uXXXX` in messages that name a character.
+ *
+ * @param c A one-character string (its first code unit is taken).
+ * @returns The four digits.
+ * @example
+ * ```ts
+ * import { codeUnitHex } from "./escape.ts";
+ * if (codeUnitHex("\u202e") !== "202E" || codeUnitHex("\n") !== "000A") throw new Error();
+ * ```
+ */
+export function codeUnitHex(c: string): string {
+  return c.charCodeAt(0).toString(16).toUpperCase().padStart(4, "0");
+}
+
+/**
+ * Writes every character that `pattern` matches as `\uXXXX` ({@linkcode codeUnitHex}): the
+ * escape of the `diag:` line and of the names `proofpack` prints, each with its own set.
+ *
+ * @param text The text.
+ * @param pattern The characters to escape; a global regular expression.
+ * @returns The text with each match escaped.
+ * @example
+ * ```ts
+ * import { escapeCodeUnits } from "./escape.ts";
+ * if (escapeCodeUnits("a\nb|c", /[\n|]/g) !== "a\\u000Ab\\u007Cc") throw new Error();
+ * ```
+ */
+export function escapeCodeUnits(text: string, pattern: RegExp): string {
+  return text.replace(pattern, (c) => `\\u${codeUnitHex(c)}`);
+}
+
+/**
  * Shows text from the input safely on a terminal: every unsafe character (controls, ESC, DEL,
  * bidirectional and zero-width controls) as an escape (`\t`, `\n`, `\r`, `\x1b`, `\u{202e}`), and
  * a backslash that could be read as the start of one doubled only where it is followed by `x` or

@@ -23,6 +23,7 @@ import { sha256Hex } from "../core/sha256.ts";
 import { decodeUtf8 } from "../core/utf8.ts";
 import { basename, dirname } from "../core/path.ts";
 import { messageOf } from "../core/error.ts";
+import { escapeCodeUnits } from "../core/escape.ts";
 
 /** Options of {@linkcode runGate}. */
 export interface RunGateOptions {
@@ -275,9 +276,9 @@ function readProblem(
 
 /** Escapes characters that would be invisible or ambiguous in a `diag:` line. */
 function escapeInvisible(s: string): string {
-  return s.replace(
+  return escapeCodeUnits(
+    s,
     // deno-lint-ignore no-control-regex
     /[\u0000-\u001f\u007f-\u009f\u00a0\u00ad\u200b-\u200f\u2028\u2029\ufeff|]/g,
-    (c) => "\\u" + c.charCodeAt(0).toString(16).toUpperCase().padStart(4, "0"),
   );
 }

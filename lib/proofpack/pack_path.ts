@@ -14,6 +14,8 @@
  * @module
  */
 
+import { codeUnitHex } from "../core/escape.ts";
+
 /** Longest pack path accepted, in UTF-16 code units (a Windows verifier adds its own folder). */
 export const MAX_PACK_PATH_LENGTH = 200;
 
@@ -48,14 +50,12 @@ export function packPathProblem(path: string): string | null {
   // deno-lint-ignore no-control-regex
   const control = /[\u0000-\u001f\u007f-\u009f]/.exec(path);
   if (control) {
-    return `contains the control character U+${
-      control[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, "0")
-    } (CR, LF and NUL included)`;
+    return `contains the control character U+${codeUnitHex(control[0])} (CR, LF and NUL included)`;
   }
   const invisible = INVISIBLE.exec(path);
   if (invisible) {
     return `contains the invisible or bidirectional control U+${
-      invisible[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, "0")
+      codeUnitHex(invisible[0])
     }, which shows a name other than the one on disk`;
   }
   if (path.includes("\\")) return "contains a backslash (the separator is /)";
